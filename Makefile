@@ -1,0 +1,33 @@
+# The familiar verbs over meson + ninja. `make` leaves build/holdfast.
+#   make          build (release-ish: -O2, assertions on)
+#   make run      install what is needed, build, start the server
+#   make test     install what is needed, build with ASan+UBSan, run every suite
+#   make deps     install the Debian packages (idempotent)
+#   make bench    in-process core benchmark (docs/BENCHMARKS.md)
+#   make clean
+
+BUILD ?= build
+ASAN  ?= build-asan
+
+.PHONY: all deps run test bench clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=debugoptimized -Db_ndebug=false
+
+deps:
+	./scripts/install-deps.sh
+
+run: deps all
+	./scripts/run.sh
+
+test:
+	./scripts/test.sh
+
+bench: all
+	./$(BUILD)/bench-core
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages holdfast builds, tests and benchmarks with.
+# Idempotent: does nothing when everything is already installed.
+set -euo pipefail
+pkgs=(
+  gcc clang meson ninja-build pkg-config   # build
+  libmicrohttpd-dev libjansson-dev libssl-dev  # server: HTTP, JSON, HMAC
+  libcmocka-dev                            # C unit tests
+  python3-pytest python3-requests          # integration tests
+  wrk                                      # load
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

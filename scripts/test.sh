@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs every test suite and prints one closing line "N passed, N failed"
+# summing them all. Exits non-zero on any failure.
+#   C suites (unit, simulation, crash) under ASan + UBSan (build-asan/)
+#   integration tests (pytest) against the release binary (build/)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0; failed=0
+add() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+# --- C suites under sanitizers ----------------------------------------------
+ASAN=${ASAN:-build-asan}
+if [ ! -f "$ASAN/build.ninja" ]; then
+  meson setup "$ASAN" --buildtype=debugoptimized -Db_ndebug=false \
+    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+fi
+if ! ninja -C "$ASAN" >/tmp/holdfast-build-asan.log 2>&1; then
+  cat /tmp/holdfast-build-asan.log; echo "0 passed, 1 failed"; exit 1
+fi
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+log=$(mktemp)
+meson test -C "$ASAN" --print-errorlogs --num-processes 2 2>&1 | tee "$log"
+ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | tail -1)
+bad=0
+for k in Fail 'Unexpected Pass' Timeout; do
+  n=$(sed -n "s/^$k: *\([0-9]*\).*/\1/p" "$log" | tail -1); bad=$((bad + ${n:-0}))
+done
+add "${ok:-0}" "$bad"
+rm -f "$log"
+
+# --- integration tests against the real binary -------------------------------
+if ls tests/integration/test_*.py >/dev/null 2>&1; then
+  if ! make -s all >/tmp/holdfast-build.log 2>&1; then
+    cat /tmp/holdfast-build.log; add 0 1
+  else
+    log=$(mktemp)
+    HOLDFAST_BIN="$PWD/build/holdfast" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1 | tee "$log"
+    line=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
+    p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+    e=$(echo "$line" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+')
+    add "${p:-0}" $(( ${f:-0} + ${e:-0} ))
+    [ -z "$line" ] && add 0 1
+    rm -f "$log"
+  fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

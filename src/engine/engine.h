@@ -1,0 +1,84 @@
+/*
+ * engine.h: the one interface the server talks to. Two engines implement
+ * it: embedded (sequencer + write-ahead log, engine/embedded.c) and, later,
+ * PostgreSQL. The server never sees which.
+ *
+ * A request is submitted with a completion callback. Writes (a command) are
+ * applied in one total order; reads run a callback against a consistent
+ * state. In both cases `done` is called only once everything applied before
+ * the request, and the request itself, is durable: a caller never learns of
+ * a state that a crash could take back.
+ *
+ * Ownership: the caller owns *req and everything cmd points into until
+ * done(req) is called; done runs on an engine thread and must not block
+ * (it typically resumes a parked HTTP connection).
+ */
+#ifndef HF_ENGINE_ENGINE_H
+#define HF_ENGINE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cmd.h"
+#include "core/sm.h"
+
+struct hf_engine;
+struct hf_request;
+
+typedef void (*hf_request_done_fn)(struct hf_request *req);
+/* A read: runs on the engine's sequencer thread with the state after every
+ * write submitted before it; must not keep pointers into sm after return. */
+typedef void (*hf_request_read_fn)(struct hf_request *req, const struct hf_sm *sm, int64_t now_ms);
+
+struct hf_request {
+	struct hf_cmd cmd;           /* a write when read == NULL */
+	hf_request_read_fn read;     /* a read when not NULL */
+	hf_request_done_fn done;
+	void *ctx;                   /* the caller's */
+	struct hf_reply reply;       /* out: filled before done (writes) */
+	int64_t applied_at_ms;       /* out: the batch's now_ms */
+	struct hf_request *next;     /* engine-private queue link */
+};
+
+enum hf_fsync_mode { HF_FSYNC_ALWAYS = 0, HF_FSYNC_OFF = 1 };
+
+struct hf_engine_config {
+	const char *data_dir;
+	enum hf_fsync_mode fsync;
+	struct hf_sm_config sm;
+	uint32_t queue_max;          /* submitted, not yet applied */
+	uint32_t snapshot_every_s;   /* 0: only at close */
+	uint64_t snapshot_every_records; /* 0: by time only */
+	bool test_clock;             /* time moves only by hf_engine_clock_advance */
+};
+
+void hf_engine_config_default(struct hf_engine_config *cfg /* out */);
+
+/* Opens (recovering from data_dir) and starts the engine threads. NULL with
+ * a message in err on failure (bad directory, damaged log ...). */
+struct hf_engine *hf_engine_open(const struct hf_engine_config *cfg, char *err, size_t err_cap);
+
+/* 0: accepted, done will be called. -1: the queue is full (the caller
+ * answers 503 + Retry-After); done will not be called. */
+int hf_engine_submit(struct hf_engine *e, struct hf_request *req);
+
+/* With test_clock: moves the clock forward (the next batch applies at the
+ * new time, expiring holds). Returns the new now_ms. */
+int64_t hf_engine_clock_advance(struct hf_engine *e, int64_t ms);
+
+struct hf_engine_stats {
+	uint64_t batches, records, fsyncs;
+	uint64_t queue_depth, queue_full;
+	uint64_t fsync_us_last, fsync_us_max;
+	uint64_t batch_records_last, batch_records_max;
+	uint64_t snapshots, snapshot_pause_us_max;
+	/* fsync latency histogram: bucket i counts syncs taking < 2^i us. */
+	uint64_t fsync_us_hist[24];
+};
+void hf_engine_stats(struct hf_engine *e, struct hf_engine_stats *out);
+
+/* Finishes every accepted request (all done callbacks run), syncs, writes
+ * a snapshot if configured, stops the threads and frees everything. */
+void hf_engine_close(struct hf_engine *e);
+
+#endif
