@@ -37,9 +37,23 @@ struct hf_request {
 	void *ctx;                   /* the caller's */
 	struct hf_reply reply;       /* out: filled before done (writes) */
 	int64_t applied_at_ms;       /* out: the batch's now_ms */
+	/* out: HF_ENGINE_OK, or HF_ENGINE_FAILED when the engine stopped on a
+	 * disk error before this request was durable: reply is then
+	 * meaningless and the outcome unknown until a restart recovers (the
+	 * server answers 503). */
+	int32_t status;
 	struct hf_request *next;     /* engine-private queue link */
 };
 
+/* Submit results and request status. */
+enum {
+	HF_ENGINE_OK = 0,
+	HF_ENGINE_FULL = -1,   /* queue full: answer 503 + Retry-After */
+	HF_ENGINE_FAILED = -2, /* a disk error stopped the engine (fail-stop) */
+};
+
+/* HF_FSYNC_OFF is UNSAFE: acknowledged writes may be lost on power loss
+ * (not on a process crash). For benchmarks only. */
 enum hf_fsync_mode { HF_FSYNC_ALWAYS = 0, HF_FSYNC_OFF = 1 };
 
 struct hf_engine_config {
@@ -50,6 +64,11 @@ struct hf_engine_config {
 	uint32_t snapshot_every_s;   /* 0: only at close */
 	uint64_t snapshot_every_records; /* 0: by time only */
 	bool test_clock;             /* time moves only by hf_engine_clock_advance */
+	/* The sm config is stored in data_dir on first open. false: opening a
+	 * directory whose stored config differs from sm fails (err names the
+	 * first differing field); true: the stored config is used. */
+	bool adopt_stored_config;
+	uint64_t segment_bytes;      /* log segment size (preallocated); 0: default */
 };
 
 void hf_engine_config_default(struct hf_engine_config *cfg /* out */);
@@ -58,8 +77,9 @@ void hf_engine_config_default(struct hf_engine_config *cfg /* out */);
  * a message in err on failure (bad directory, damaged log ...). */
 struct hf_engine *hf_engine_open(const struct hf_engine_config *cfg, char *err, size_t err_cap);
 
-/* 0: accepted, done will be called. -1: the queue is full (the caller
- * answers 503 + Retry-After); done will not be called. */
+/* 0: accepted, done will be called. HF_ENGINE_FULL (-1): the queue is full
+ * (the caller answers 503 + Retry-After); HF_ENGINE_FAILED (-2): the engine
+ * has stopped on a disk error. In both, done will not be called. */
 int hf_engine_submit(struct hf_engine *e, struct hf_request *req);
 
 /* With test_clock: moves the clock forward (the next batch applies at the
@@ -74,8 +94,16 @@ struct hf_engine_stats {
 	uint64_t snapshots, snapshot_pause_us_max;
 	/* fsync latency histogram: bucket i counts syncs taking < 2^i us. */
 	uint64_t fsync_us_hist[24];
+	uint64_t durable_seq;        /* last log record known durable */
+	uint64_t failed;             /* 1 once a disk error stopped the engine */
 };
 void hf_engine_stats(struct hf_engine *e, struct hf_engine_stats *out);
+
+/* The state, for the immutable-name functions of sm.h only (hf_sm_event_id,
+ * hf_sm_seat_id, hf_sm_item_id, hf_sm_customer_name), which are safe from
+ * any thread. Everything else about the state is read through a read
+ * request. Valid until hf_engine_close. */
+const struct hf_sm *hf_engine_sm(const struct hf_engine *e);
 
 /* Finishes every accepted request (all done callbacks run), syncs, writes
  * a snapshot if configured, stops the threads and frees everything. */
