@@ -15,7 +15,9 @@
  *      Holds expiring in one apply end in order of (expires_at_ms, id).
  *      Idempotency entries stored at or before now - idem_retention_ms are
  *      forgotten.
- *   c. Idempotency: if cmd.idem_key is not empty, look up (cmd.customer,
+ *   c. An unknown type, an idem_key that is not empty and not a valid id,
+ *      or a customer longer than HF_ID_LEN_MAX: HF_BAD_REQUEST (not stored).
+ *      Idempotency: if cmd.idem_key is not empty, look up (cmd.customer,
  *      idem_key): same fingerprint -> the stored reply with replayed = true,
  *      nothing else happens; other fingerprint -> HF_IDEMPOTENCY_KEY_REUSED
  *      (not stored). If the table has no room: HF_CAPACITY_FULL (not stored).
@@ -140,6 +142,12 @@
  * (shipping) = shipping_fee when the booking has an item line and not
  * (free_shipping_over > 0 and total >= free_shipping_over), else 0;
  * total_with_fees = total + fees. An order keeps the totals of its lines.
+ *
+ * Reads: an ended hold keeps showing the lines it had when it ended (a
+ * confirmed hold shows its order's lines, a canceled order its own).
+ * CAPACITY_FULL for lines (HOLD_CREATE, HOLD_ADD after its TOO_MANY_LINES,
+ * ORDER_CREATE) depends on the representation; the reference model assumes
+ * it never happens.
  *
  * Refusal details are recorded for at most HF_HOLD_SEATS_MAX seats
  * (n_bad_seats is then HF_HOLD_SEATS_MAX).
