@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "core/internal.h"
 
 static uint32_t pow2_at_least(uint64_t n)
@@ -26,10 +27,11 @@ int hf_strpool_init(struct hf_strpool *p, uint32_t cap_bytes)
 {
 	memset(p, 0, sizeof(*p));
 	p->cap = cap_bytes + 1;
-	p->bytes = calloc(p->cap, 1);
-	/* Every string costs at least 3 bytes, so there are at most cap/3. */
-	uint32_t nslots = pow2_at_least((uint64_t)cap_bytes / 3 * 2 + 16);
-	p->slots = calloc(nslots, sizeof(uint32_t));
+	p->bytes = hf_mem_table(p->cap, 1, HF_MEM_DENSE);
+	/* Room for a string per 8 bytes of pool at half load: ids like
+	 * "A-12" cost 6 bytes, names more; hf_strpool_room refuses beyond. */
+	uint32_t nslots = pow2_at_least((uint64_t)cap_bytes / 8 * 2 + 16);
+	p->slots = hf_mem_table(nslots, sizeof(uint32_t), HF_MEM_SPARSE);
 	p->mask = nslots - 1;
 	p->used = 1;
 	return p->bytes && p->slots ? 0 : -1;
@@ -104,8 +106,8 @@ uint32_t hf_strpool_intern(struct hf_strpool *p, struct hf_str s)
 int hf_map_init(struct hf_map *m, uint32_t capacity)
 {
 	uint32_t n = pow2_at_least((uint64_t)capacity * 2);
-	m->keys = calloc(n, sizeof(uint64_t));
-	m->vals = calloc(n, sizeof(uint32_t));
+	m->keys = hf_mem_table(n, sizeof(uint64_t), HF_MEM_SPARSE);
+	m->vals = hf_mem_table(n, sizeof(uint32_t), HF_MEM_SPARSE);
 	m->mask = n - 1;
 	m->count = 0;
 	return m->keys && m->vals ? 0 : -1;

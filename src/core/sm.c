@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "core/internal.h"
 
 void hf_sm_config_default(struct hf_sm_config *cfg)
@@ -122,20 +123,20 @@ struct hf_sm *hf_sm_init(const struct hf_sm_config *cfg, char *err, size_t err_c
 	while (seat_slots < 2ull * c->max_seats)
 		seat_slots <<= 1;
 	sm->seat_mask = seat_slots - 1;
-	sm->seat_slots = calloc(seat_slots, sizeof(uint32_t));
-	sm->events = calloc(c->max_events, sizeof(struct hf_event));
-	sm->seats = calloc(c->max_seats, sizeof(struct hf_seat));
-	sm->items = calloc(c->max_items, sizeof(struct hf_item));
-	sm->customers = calloc(c->max_customers, sizeof(struct hf_customer));
-	sm->holds = calloc(c->max_holds, sizeof(struct hf_hold));
-	sm->ended = calloc(c->max_holds, sizeof(uint32_t));
-	sm->heap = calloc(c->max_holds, sizeof(uint32_t));
-	sm->orders = calloc(c->max_orders, sizeof(struct hf_order));
-	sm->lines = calloc(c->max_lines, sizeof(struct hf_line));
-	sm->idem = calloc(c->idem_entries, sizeof(struct hf_idem_entry));
-	sm->idem_data = calloc(c->idem_bytes, 1);
-	sm->check_item_held = calloc(c->max_items, sizeof(uint64_t));
-	sm->check_item_sold = calloc(c->max_items, sizeof(uint64_t));
+	sm->seat_slots = hf_mem_table(seat_slots, sizeof(uint32_t), HF_MEM_SPARSE);
+	sm->events = hf_mem_table(c->max_events, sizeof(struct hf_event), HF_MEM_DENSE);
+	sm->seats = hf_mem_table(c->max_seats, sizeof(struct hf_seat), HF_MEM_DENSE);
+	sm->items = hf_mem_table(c->max_items, sizeof(struct hf_item), HF_MEM_DENSE);
+	sm->customers = hf_mem_table(c->max_customers, sizeof(struct hf_customer), HF_MEM_DENSE);
+	sm->holds = hf_mem_table(c->max_holds, sizeof(struct hf_hold), HF_MEM_DENSE);
+	sm->ended = hf_mem_table(c->max_holds, sizeof(uint32_t), HF_MEM_DENSE);
+	sm->heap = hf_mem_table(c->max_holds, sizeof(uint32_t), HF_MEM_DENSE);
+	sm->orders = hf_mem_table(c->max_orders, sizeof(struct hf_order), HF_MEM_DENSE);
+	sm->lines = hf_mem_table(c->max_lines, sizeof(struct hf_line), HF_MEM_DENSE);
+	sm->idem = hf_mem_table(c->idem_entries, sizeof(struct hf_idem_entry), HF_MEM_DENSE);
+	sm->idem_data = hf_mem_table(c->idem_bytes, 1, HF_MEM_DENSE);
+	sm->check_item_held = hf_mem_table(c->max_items, sizeof(uint64_t), HF_MEM_DENSE);
+	sm->check_item_sold = hf_mem_table(c->max_items, sizeof(uint64_t), HF_MEM_DENSE);
 	if (!sm->seat_slots || !sm->events || !sm->seats || !sm->items || !sm->customers ||
 	    !sm->holds || !sm->ended || !sm->heap || !sm->orders || !sm->lines || !sm->idem ||
 	    !sm->idem_data || !sm->check_item_held || !sm->check_item_sold)
