@@ -27,7 +27,7 @@ test:
 	./scripts/test.sh
 
 bench: all
-	./$(BUILD)/bench-core
+	./$(BUILD)/src/tools/bench-core --runs 5
 
 clean:
 	rm -rf $(BUILD) $(ASAN)
