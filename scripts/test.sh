@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test suite and prints one closing line "N passed, N failed"
 # summing them all. Exits non-zero on any failure.
-#   C suites (unit, simulation, crash) under ASan + UBSan (build-asan/)
+#   C suites (unit, simulation, crash, corpus replays) under ASan + UBSan (build-asan/)
+#   bounded fuzzing of every decoder (scripts/fuzz.sh, libFuzzer)
 #   integration tests (pytest) against the release binary (build/)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,19 @@ for k in Fail 'Unexpected Pass' Timeout; do
 done
 add "${ok:-0}" "$bad"
 rm -f "$log"
+
+# --- bounded fuzzing (libFuzzer, clang) ----------------------------------------
+if [ -x scripts/fuzz.sh ]; then
+  log=$(mktemp)
+  ./scripts/fuzz.sh 2>&1 | tee "$log"
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+  if [ -n "$line" ]; then
+    add "$(echo "$line" | cut -d' ' -f1)" "$(echo "$line" | cut -d' ' -f3)"
+  else
+    add 0 1
+  fi
+  rm -f "$log"
+fi
 
 # --- integration tests against the real binary -------------------------------
 if ls tests/integration/test_*.py >/dev/null 2>&1; then
