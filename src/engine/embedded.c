@@ -1,0 +1,968 @@
+/*
+ * embedded.c: the default engine. One process, data in a local directory.
+ *
+ * Threads and what each owns:
+ *   submitters (any thread)  push requests on the bounded queue (q_*).
+ *   sequencer                owns the state (sm), the clock and the seqs:
+ *                            takes requests in batches, stamps each batch
+ *                            with now_ms, applies writes, runs reads,
+ *                            encodes one log record per write (and per
+ *                            TICK) into the open group-commit buffer.
+ *   log writer               takes the open buffer when the sequencer is
+ *                            between batches, writes it with one pwritev,
+ *                            syncs it with one fdatasync, then calls done
+ *                            for every request in it, in order.
+ *   snapshotter              waits for a snapshot child (or writes an
+ *                            in-memory image), waits until the log is
+ *                            durable up to the snapshot's seq, installs it.
+ *
+ * Invariants:
+ *   - Records are applied, logged and completed in one order (seq order);
+ *     a request's done runs only after the buffer holding it, and so every
+ *     record before it, is durable. Reads are not logged but ride in the
+ *     buffer after the writes before them, so no caller ever sees a state
+ *     a crash could take back.
+ *   - The sequencer fills buffer k+1 while the writer syncs buffer k (two
+ *     buffers swap); the open buffer is bounded (OPEN_BYTES_MAX,
+ *     OPEN_REQUESTS_MAX), past which the sequencer waits, the queue fills
+ *     and submit answers HF_ENGINE_FULL.
+ *   - now_ms never decreases. Holds expire inside hf_sm_apply at the batch
+ *     time; when idle, the sequencer applies (and logs) a TICK once a hold
+ *     is due, so expiry needs no request and replays exactly.
+ *   - A failed write or sync stops the engine (fail-stop): everything not
+ *     yet durable completes with HF_ENGINE_FAILED, nothing is applied after.
+ */
+#include "engine/embedded.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "base/assert.h"
+#include "engine/engine_impl.h"
+
+#define OPEN_BYTES_MAX (16u << 20)
+#define OPEN_REQUESTS_MAX 65536u
+#define DUE_MAX (1u << 20) /* known hold expiry times kept for ticking */
+
+/* A group-commit buffer: records (bytes) and the requests to complete. */
+struct wbuf {
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t first_seq, last_seq; /* of the records in buf (when len > 0) */
+	uint32_t n_records;
+	struct hf_request *head, *tail;
+	uint32_t n_requests;
+};
+
+struct snap_job {
+	bool active;
+	pid_t pid;      /* > 0: a child writes the tmp file */
+	uint8_t *body;  /* else: the image to write */
+	size_t len;
+	uint64_t seq;
+	int64_t now_ms;
+};
+
+struct embedded {
+	struct hf_engine base;
+	struct hf_engine_config cfg;
+	char dir[PATH_MAX];
+	struct hf_vfs *vfs;
+	bool own_vfs;
+	struct hf_wal *wal;
+	struct hf_sm *sm;
+	FILE *log;
+	struct hf_embedded_options opt;
+
+	/* The queue: submitters -> sequencer. */
+	pthread_mutex_t q_mu;
+	pthread_cond_t q_cv;
+	struct hf_request *q_head, *q_tail;
+	uint32_t q_len;
+	bool q_waiting; /* the sequencer sleeps on q_cv */
+	bool closing;
+
+	/* Time. */
+	_Atomic int64_t test_now_ms;
+	int64_t last_now_ms; /* sequencer */
+	int64_t last_batch_ms; /* sequencer: real time of the last batch */
+	uint64_t next_seq;   /* sequencer */
+	_Atomic uint64_t last_seq;
+
+	/* Sequencer -> writer. */
+	pthread_mutex_t w_mu;
+	pthread_cond_t w_cv; /* the writer waits for work */
+	pthread_cond_t s_cv; /* others wait for a swap / durability */
+	struct wbuf bufs[2];
+	struct wbuf *open;   /* the sequencer fills it while seq_busy */
+	bool seq_busy;
+	bool writer_stop, writer_done;
+	uint64_t durable_seq;
+
+	/* Snapshots. */
+	pthread_mutex_t sn_mu;
+	pthread_cond_t sn_cv;
+	pthread_cond_t sn_done_cv;
+	struct snap_job job;
+	bool sn_stop;
+	_Atomic bool snap_requested;
+	uint64_t last_snapshot_seq; /* sequencer */
+	uint64_t last_snapshot_us;  /* sequencer */
+
+	/* Ticks (sequencer): a min-heap of hold expiry times seen in replies.
+	 * Stale entries (holds since confirmed or extended) cost one needless
+	 * TICK each. When it overflows, tick every tick_ms instead. */
+	int64_t *due;
+	uint32_t n_due;
+	bool due_overflow;
+
+	_Atomic int failed;
+
+	pthread_mutex_t st_mu;
+	struct hf_engine_stats st;
+
+	pthread_t t_seq, t_writer, t_snap;
+	bool threads_started;
+};
+
+static const struct hf_engine_ops embedded_ops;
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void note(struct embedded *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("holdfast: engine: ", e->log);
+	vfprintf(e->log, fmt, ap);
+	fputc('\n', e->log);
+	fflush(e->log);
+	va_end(ap);
+}
+
+static void engine_fail(struct embedded *e, const char *what)
+{
+	if (atomic_exchange(&e->failed, 1) == 0)
+		note(e, "STOPPED: %s; nothing after the last durable record is acknowledged; "
+			"restart to recover", what);
+	pthread_mutex_lock(&e->w_mu);
+	pthread_cond_broadcast(&e->s_cv);
+	pthread_mutex_unlock(&e->w_mu);
+}
+
+/* ---- due heap ------------------------------------------------------------ */
+
+static void due_push(struct embedded *e, int64_t t)
+{
+	if (e->n_due == DUE_MAX) {
+		e->due_overflow = true;
+		return;
+	}
+	uint32_t i = e->n_due++;
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (e->due[p] <= t)
+			break;
+		e->due[i] = e->due[p];
+		i = p;
+	}
+	e->due[i] = t;
+}
+
+static void due_pop(struct embedded *e)
+{
+	HF_ASSERT(e->n_due > 0);
+	int64_t t = e->due[--e->n_due];
+	uint32_t i = 0;
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+		int64_t best = t;
+		if (l < e->n_due && e->due[l] < best) {
+			m = l;
+			best = e->due[l];
+		}
+		if (l + 1 < e->n_due && e->due[l + 1] < best)
+			m = l + 1;
+		if (m == i)
+			break;
+		e->due[i] = e->due[m];
+		i = m;
+	}
+	if (e->n_due > 0)
+		e->due[i] = t;
+}
+
+/* After recovery: the expiry of every active hold, found through each
+ * customer's list of active holds. */
+static void due_seed(struct embedded *e)
+{
+	struct hf_sm_stats s;
+	hf_sm_stats(e->sm, &s);
+	if (s.holds_active == 0)
+		return;
+	struct hf_booking *b = malloc(sizeof *b);
+	uint64_t ids[HF_CUSTOMER_HOLDS_MAX];
+	if (!b) {
+		e->due_overflow = true;
+		return;
+	}
+	for (uint32_t c = 0; c < s.customers; c++) {
+		uint32_t n = hf_sm_customer_holds(e->sm, c, 0, HF_CUSTOMER_HOLDS_MAX, ids);
+		for (uint32_t k = 0; k < n; k++)
+			if (hf_sm_hold_view(e->sm, ids[k], b) == HF_OK && b->state == HF_HOLD_ACTIVE)
+				due_push(e, b->expires_at_ms);
+	}
+	free(b);
+}
+
+/* ---- sequencer -------------------------------------------------------- */
+
+static int64_t clock_now(struct embedded *e)
+{
+	int64_t t = e->cfg.test_clock ? atomic_load(&e->test_now_ms) : real_ms();
+	if (t < e->last_now_ms)
+		t = e->last_now_ms;
+	e->last_now_ms = t;
+	return t;
+}
+
+/* True when an idle TICK is due at real time now (never with a test clock:
+ * there, hf_engine_clock_advance queues the TICK itself). */
+static bool tick_due(struct embedded *e, int64_t now)
+{
+	if (e->cfg.test_clock)
+		return false;
+	if (e->n_due > 0 && e->due[0] <= now)
+		return true;
+	if (e->due_overflow && now - e->last_batch_ms >= (int64_t)e->opt.tick_ms)
+		return true;
+	return false;
+}
+
+/* Milliseconds the idle sequencer may sleep: until the next due hold, the
+ * next timed snapshot, or forever (-1). */
+static int64_t idle_sleep_ms(struct embedded *e)
+{
+	int64_t ms = -1;
+	if (!e->cfg.test_clock) {
+		if (e->n_due > 0) {
+			int64_t d = e->due[0] - real_ms();
+			ms = d < 0 ? 0 : d;
+		}
+		if (e->due_overflow && (ms < 0 || ms > (int64_t)e->opt.tick_ms))
+			ms = e->opt.tick_ms;
+	}
+	if (e->cfg.snapshot_every_s) {
+		int64_t d = (int64_t)(e->last_snapshot_us + e->cfg.snapshot_every_s * 1000000ull -
+				      mono_us()) / 1000;
+		if (d < 0)
+			d = 0;
+		if (ms < 0 || d < ms)
+			ms = d + 1;
+	}
+	return ms;
+}
+
+static bool snapshot_due(struct embedded *e)
+{
+	uint64_t last = e->next_seq - 1;
+	if (last == e->last_snapshot_seq)
+		return false;
+	if (atomic_load(&e->snap_requested))
+		return true;
+	if (e->cfg.snapshot_every_records &&
+	    last - e->last_snapshot_seq >= e->cfg.snapshot_every_records)
+		return true;
+	if (e->cfg.snapshot_every_s &&
+	    mono_us() - e->last_snapshot_us >= e->cfg.snapshot_every_s * 1000000ull)
+		return true;
+	return false;
+}
+
+/* Appends one record for cmd to the open buffer. -1 when out of memory. */
+static int record_append(struct embedded *e, int64_t now, const struct hf_cmd *cmd)
+{
+	struct wbuf *b = e->open;
+	size_t len = hf_cmd_encoded_size(cmd);
+	HF_ASSERT(len > 0 && len <= HF_CMD_BYTES_MAX);
+	size_t need = b->len + hf_wal_record_bytes(len);
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 1u << 16;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *nb = realloc(b->buf, cap);
+		if (!nb)
+			return -1;
+		b->buf = nb;
+		b->cap = cap;
+	}
+	uint8_t *rec = b->buf + b->len;
+	int64_t n = hf_cmd_encode(cmd, rec + HF_WAL_RECORD_HEADER_BYTES, len);
+	HF_ASSERT(n == (int64_t)len);
+	uint64_t seq = e->next_seq++;
+	if (b->n_records == 0)
+		b->first_seq = seq;
+	b->len += hf_wal_record_seal(rec, (uint32_t)len, seq, now, (uint32_t)(seq - b->first_seq));
+	b->last_seq = seq;
+	b->n_records++;
+	if (e->opt.on_record)
+		e->opt.on_record(e->opt.on_record_arg, seq, now, cmd);
+	return 0;
+}
+
+static void buf_push_request(struct wbuf *b, struct hf_request *r)
+{
+	r->next = NULL;
+	if (b->tail)
+		b->tail->next = r;
+	else
+		b->head = r;
+	b->tail = r;
+	b->n_requests++;
+}
+
+static void complete_list(struct hf_request *r, int32_t status)
+{
+	while (r) {
+		struct hf_request *next = r->next;
+		r->status = status;
+		r->done(r);
+		r = next;
+	}
+}
+
+/* Applies one write, logs it, notes a hold's expiry for ticking. */
+static void apply_write(struct embedded *e, int64_t now, struct hf_request *r)
+{
+	if (record_append(e, now, &r->cmd) < 0) {
+		engine_fail(e, "out of memory for the log buffer");
+		return;
+	}
+	hf_sm_apply(e->sm, now, &r->cmd, &r->reply);
+	if (r->reply.kind == HF_REPLY_HOLD && r->reply.result == HF_OK &&
+	    r->reply.booking.state == HF_HOLD_ACTIVE && r->reply.booking.expires_at_ms > now &&
+	    (r->cmd.type == HF_CMD_HOLD_CREATE || r->cmd.type == HF_CMD_HOLD_EXTEND))
+		due_push(e, r->reply.booking.expires_at_ms);
+}
+
+static void apply_tick(struct embedded *e, int64_t now, struct hf_reply *scratch)
+{
+	struct hf_cmd tick;
+	memset(&tick, 0, sizeof tick);
+	tick.type = HF_CMD_TICK;
+	if (record_append(e, now, &tick) < 0) {
+		engine_fail(e, "out of memory for the log buffer");
+		return;
+	}
+	hf_sm_apply(e->sm, now, &tick, scratch);
+	while (e->n_due > 0 && e->due[0] <= now)
+		due_pop(e);
+	if (e->due_overflow) {
+		struct hf_sm_stats s;
+		hf_sm_stats(e->sm, &s);
+		if (s.holds_active == 0)
+			e->due_overflow = false;
+	}
+}
+
+/* The child side of a snapshot: writes the image of the state as it was at
+ * fork() to the tmp file and exits. Only async-signal-safe calls and the
+ * pure sm functions (they never allocate): the parent's other threads may
+ * have held any lock at fork(). */
+static void snapshot_child(struct embedded *e, const char *path, uint64_t seq, int64_t now,
+			   pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(3);
+	if (e->vfs->lock_fd >= 0)
+		close(e->vfs->lock_fd); /* the lock dies with the parent, not with us */
+	size_t len = hf_sm_snapshot_size(e->sm);
+	size_t total = HF_WAL_SNAPSHOT_HEADER_BYTES + len;
+	uint8_t *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		_exit(4);
+	size_t n = hf_sm_snapshot_write(e->sm, m + HF_WAL_SNAPSHOT_HEADER_BYTES, len);
+	if (n != len)
+		_exit(5);
+	hf_wal_snapshot_header(m, seq, now, hf_wal_config_hash(e->wal),
+			       m + HF_WAL_SNAPSHOT_HEADER_BYTES, len);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		_exit(6);
+	size_t off = 0;
+	while (off < total) {
+		ssize_t w = write(fd, m + off, total - off);
+		if (w <= 0) {
+			if (w < 0 && errno == EINTR)
+				continue;
+			_exit(7);
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0)
+		_exit(8);
+	close(fd);
+	_exit(0);
+}
+
+/* Starts a snapshot of the state after record next_seq - 1. Runs on the
+ * sequencer between batches; the pause it causes is measured. */
+static void snapshot_start(struct embedded *e)
+{
+	pthread_mutex_lock(&e->sn_mu);
+	bool busy = e->job.active;
+	pthread_mutex_unlock(&e->sn_mu);
+	if (busy)
+		return;
+	atomic_store(&e->snap_requested, false);
+	struct snap_job job = {.active = true, .seq = e->next_seq - 1, .now_ms = e->last_now_ms};
+	uint64_t t0 = mono_us();
+	if (e->vfs->real_fds && !e->opt.snapshot_inline) {
+		char path[PATH_MAX + 64];
+		hf_wal_snapshot_path(e->wal, job.seq, true, path, sizeof path);
+		pid_t parent = getpid();
+		pid_t pid = fork();
+		if (pid == 0)
+			snapshot_child(e, path, job.seq, job.now_ms, parent);
+		if (pid < 0) {
+			note(e, "snapshot: fork: %s (will retry)", strerror(errno));
+			e->last_snapshot_us = mono_us();
+			return;
+		}
+		job.pid = pid;
+	} else {
+		job.len = hf_sm_snapshot_size(e->sm);
+		job.body = malloc(job.len ? job.len : 1);
+		if (!job.body) {
+			note(e, "snapshot: out of memory for %zu bytes (will retry)", job.len);
+			e->last_snapshot_us = mono_us();
+			return;
+		}
+		size_t n = hf_sm_snapshot_write(e->sm, job.body, job.len);
+		HF_ASSERT(n == job.len);
+	}
+	uint64_t pause = mono_us() - t0;
+	pthread_mutex_lock(&e->st_mu);
+	if (pause > e->st.snapshot_pause_us_max)
+		e->st.snapshot_pause_us_max = pause;
+	pthread_mutex_unlock(&e->st_mu);
+	e->last_snapshot_seq = job.seq;
+	e->last_snapshot_us = mono_us();
+	pthread_mutex_lock(&e->sn_mu);
+	e->job = job;
+	pthread_cond_signal(&e->sn_cv);
+	pthread_mutex_unlock(&e->sn_mu);
+}
+
+static void *sequencer_main(void *arg)
+{
+	struct embedded *e = arg;
+	struct hf_reply *scratch = malloc(sizeof *scratch);
+	HF_ASSERT(scratch);
+	for (;;) {
+		/* 1. A batch: whatever is queued (up to batch_max), or a timer. */
+		pthread_mutex_lock(&e->q_mu);
+		bool tick = false;
+		while (!e->q_head && !e->closing) {
+			tick = tick_due(e, real_ms());
+			if (tick || snapshot_due(e))
+				break;
+			int64_t ms = idle_sleep_ms(e);
+			e->q_waiting = true;
+			if (ms < 0) {
+				pthread_cond_wait(&e->q_cv, &e->q_mu);
+			} else {
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += ms / 1000;
+				ts.tv_nsec += (ms % 1000) * 1000000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				pthread_cond_timedwait(&e->q_cv, &e->q_mu, &ts);
+			}
+			e->q_waiting = false;
+		}
+		struct hf_request *head = e->q_head, *r = head, *last = NULL;
+		uint32_t n = 0;
+		while (r && n < e->opt.batch_max) {
+			last = r;
+			r = r->next;
+			n++;
+		}
+		if (last) {
+			last->next = NULL;
+			e->q_head = r;
+			if (!r)
+				e->q_tail = NULL;
+			e->q_len -= n;
+		} else {
+			head = NULL;
+		}
+		bool stop = e->closing && !e->q_head && !head;
+		pthread_mutex_unlock(&e->q_mu);
+
+		if (atomic_load(&e->failed)) {
+			complete_list(head, HF_ENGINE_FAILED);
+			if (stop)
+				break;
+			continue;
+		}
+		if (head || tick) {
+			/* 2. Wait for room in the open buffer, then fill it. */
+			pthread_mutex_lock(&e->w_mu);
+			while ((e->open->len >= OPEN_BYTES_MAX ||
+				e->open->n_requests >= OPEN_REQUESTS_MAX) &&
+			       !atomic_load(&e->failed))
+				pthread_cond_wait(&e->s_cv, &e->w_mu);
+			e->seq_busy = true;
+			pthread_mutex_unlock(&e->w_mu);
+
+			int64_t now = clock_now(e);
+			if (tick_due(e, now))
+				apply_tick(e, now, scratch);
+			e->last_batch_ms = now;
+			struct hf_request *next;
+			for (r = head; r; r = next) {
+				next = r->next;
+				r->applied_at_ms = now;
+				if (r->read)
+					r->read(r, e->sm, now);
+				else
+					apply_write(e, now, r);
+				buf_push_request(e->open, r);
+			}
+			atomic_store(&e->last_seq, e->next_seq - 1);
+
+			pthread_mutex_lock(&e->w_mu);
+			e->seq_busy = false;
+			pthread_cond_signal(&e->w_cv);
+			pthread_mutex_unlock(&e->w_mu);
+		}
+		/* 3. Between batches: the state is consistent, fork here. */
+		if (!atomic_load(&e->failed) && snapshot_due(e))
+			snapshot_start(e);
+		if (stop)
+			break;
+	}
+	/* A snapshot child dies with the thread that forked it
+	 * (PR_SET_PDEATHSIG), so this thread outlives the job. */
+	pthread_mutex_lock(&e->sn_mu);
+	while (e->job.active)
+		pthread_cond_wait(&e->sn_done_cv, &e->sn_mu);
+	pthread_mutex_unlock(&e->sn_mu);
+	free(scratch);
+	return NULL;
+}
+
+/* ---- log writer ----------------------------------------------------------- */
+
+static void *writer_main(void *arg)
+{
+	struct embedded *e = arg;
+	struct wbuf *mine = e->open == &e->bufs[0] ? &e->bufs[1] : &e->bufs[0];
+	char err[512];
+	pthread_mutex_lock(&e->w_mu);
+	for (;;) {
+		while (!((e->open->len || e->open->head) && !e->seq_busy) && !e->writer_stop)
+			pthread_cond_wait(&e->w_cv, &e->w_mu);
+		if (!(e->open->len || e->open->head) || e->seq_busy) {
+			if (e->writer_stop && !e->seq_busy)
+				break;
+			continue;
+		}
+		struct wbuf *take = e->open;
+		e->open = mine;
+		mine = take;
+		pthread_cond_broadcast(&e->s_cv);
+		pthread_mutex_unlock(&e->w_mu);
+
+		int32_t status = HF_ENGINE_OK;
+		if (atomic_load(&e->failed)) {
+			status = HF_ENGINE_FAILED;
+		} else if (take->len) {
+			uint64_t sync_us = 0;
+			if (hf_wal_append(e->wal, take->buf, take->len, take->first_seq, take->last_seq,
+					  &sync_us, err, sizeof err) < 0) {
+				engine_fail(e, err);
+				status = HF_ENGINE_FAILED;
+			}
+			pthread_mutex_lock(&e->st_mu);
+			e->st.batches++;
+			e->st.records += take->n_records;
+			e->st.batch_records_last = take->n_records;
+			if (take->n_records > e->st.batch_records_max)
+				e->st.batch_records_max = take->n_records;
+			if (e->cfg.fsync == HF_FSYNC_ALWAYS && status == HF_ENGINE_OK) {
+				e->st.fsyncs++;
+				e->st.fsync_us_last = sync_us;
+				if (sync_us > e->st.fsync_us_max)
+					e->st.fsync_us_max = sync_us;
+				uint32_t bk = 0;
+				while (bk < 23 && (1ull << bk) <= sync_us)
+					bk++;
+				e->st.fsync_us_hist[bk]++;
+			}
+			pthread_mutex_unlock(&e->st_mu);
+		}
+		if (status == HF_ENGINE_OK && take->len) {
+			pthread_mutex_lock(&e->w_mu);
+			e->durable_seq = take->last_seq;
+			pthread_cond_broadcast(&e->s_cv);
+			pthread_mutex_unlock(&e->w_mu);
+		}
+		complete_list(take->head, status);
+		take->len = 0;
+		take->n_records = 0;
+		take->head = take->tail = NULL;
+		take->n_requests = 0;
+		pthread_mutex_lock(&e->w_mu);
+	}
+	e->writer_done = true;
+	pthread_cond_broadcast(&e->s_cv);
+	pthread_mutex_unlock(&e->w_mu);
+	return NULL;
+}
+
+/* ---- snapshotter -------------------------------------------------------- */
+
+/* Finishes one snapshot job: the tmp file written and synced, the log
+ * durable up to job->seq, then installed. */
+static void snapshot_finish(struct embedded *e, struct snap_job *job)
+{
+	char err[512] = "";
+	bool ok;
+	if (job->pid > 0) {
+		int st = 0;
+		while (waitpid(job->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		if (!ok)
+			snprintf(err, sizeof err, "snapshot child failed (status %d)", st);
+	} else {
+		ok = hf_wal_snapshot_write(e->wal, job->seq, job->now_ms, job->body, job->len, err,
+					   sizeof err) == 0;
+		free(job->body);
+		job->body = NULL;
+	}
+	if (ok) {
+		pthread_mutex_lock(&e->w_mu);
+		while (e->durable_seq < job->seq && !atomic_load(&e->failed) && !e->writer_done)
+			pthread_cond_wait(&e->s_cv, &e->w_mu);
+		ok = e->durable_seq >= job->seq;
+		pthread_mutex_unlock(&e->w_mu);
+		if (!ok)
+			snprintf(err, sizeof err, "the log never became durable up to %" PRIu64, job->seq);
+	}
+	if (ok)
+		ok = hf_wal_snapshot_install(e->wal, job->seq, err, sizeof err) == 0;
+	if (ok) {
+		pthread_mutex_lock(&e->st_mu);
+		e->st.snapshots++;
+		pthread_mutex_unlock(&e->st_mu);
+	} else if (!atomic_load(&e->failed)) {
+		note(e, "snapshot at record %" PRIu64 " not installed: %s", job->seq, err);
+	}
+}
+
+static void *snapshotter_main(void *arg)
+{
+	struct embedded *e = arg;
+	pthread_mutex_lock(&e->sn_mu);
+	for (;;) {
+		while (!e->job.active && !e->sn_stop)
+			pthread_cond_wait(&e->sn_cv, &e->sn_mu);
+		if (!e->job.active)
+			break;
+		struct snap_job job = e->job;
+		pthread_mutex_unlock(&e->sn_mu);
+		snapshot_finish(e, &job);
+		pthread_mutex_lock(&e->sn_mu);
+		e->job.active = false;
+		pthread_cond_broadcast(&e->sn_done_cv);
+	}
+	pthread_mutex_unlock(&e->sn_mu);
+	return NULL;
+}
+
+/* ---- the interface ------------------------------------------------------ */
+
+static int embedded_submit(struct hf_engine *base, struct hf_request *req)
+{
+	struct embedded *e = (struct embedded *)base;
+	HF_ASSERT(req && req->done);
+	if (atomic_load(&e->failed))
+		return HF_ENGINE_FAILED;
+	req->next = NULL;
+	req->status = HF_ENGINE_OK;
+	pthread_mutex_lock(&e->q_mu);
+	HF_ASSERT(!e->closing);
+	if (e->q_len >= e->cfg.queue_max) {
+		pthread_mutex_unlock(&e->q_mu);
+		pthread_mutex_lock(&e->st_mu);
+		e->st.queue_full++;
+		pthread_mutex_unlock(&e->st_mu);
+		return HF_ENGINE_FULL;
+	}
+	if (e->q_tail)
+		e->q_tail->next = req;
+	else
+		e->q_head = req;
+	e->q_tail = req;
+	e->q_len++;
+	bool wake = e->q_waiting;
+	pthread_mutex_unlock(&e->q_mu);
+	if (wake)
+		pthread_cond_signal(&e->q_cv);
+	return HF_ENGINE_OK;
+}
+
+static void tick_done(struct hf_request *req)
+{
+	free(req);
+}
+
+static int64_t embedded_clock_advance(struct hf_engine *base, int64_t ms)
+{
+	struct embedded *e = (struct embedded *)base;
+	if (!e->cfg.test_clock)
+		return real_ms();
+	HF_ASSERT(ms >= 0);
+	/* A TICK queued behind everything submitted so far, bypassing the
+	 * bound: expiry at the new time then needs no request, and its place
+	 * in the order is the caller's. */
+	struct hf_request *r = calloc(1, sizeof *r);
+	pthread_mutex_lock(&e->q_mu);
+	int64_t now = atomic_fetch_add(&e->test_now_ms, ms) + ms;
+	if (r && !e->closing && !atomic_load(&e->failed)) {
+		r->cmd.type = HF_CMD_TICK;
+		r->done = tick_done;
+		if (e->q_tail)
+			e->q_tail->next = r;
+		else
+			e->q_head = r;
+		e->q_tail = r;
+		e->q_len++;
+		r = NULL;
+	}
+	bool wake = e->q_waiting;
+	pthread_mutex_unlock(&e->q_mu);
+	free(r);
+	if (wake)
+		pthread_cond_signal(&e->q_cv);
+	return now;
+}
+
+static void embedded_stats(struct hf_engine *base, struct hf_engine_stats *out)
+{
+	struct embedded *e = (struct embedded *)base;
+	pthread_mutex_lock(&e->st_mu);
+	*out = e->st;
+	pthread_mutex_unlock(&e->st_mu);
+	pthread_mutex_lock(&e->q_mu);
+	out->queue_depth = e->q_len;
+	pthread_mutex_unlock(&e->q_mu);
+	pthread_mutex_lock(&e->w_mu);
+	out->durable_seq = e->durable_seq;
+	pthread_mutex_unlock(&e->w_mu);
+	out->failed = (uint64_t)atomic_load(&e->failed);
+}
+
+static const struct hf_sm *embedded_sm(const struct hf_engine *base)
+{
+	return ((const struct embedded *)base)->sm;
+}
+
+static void embedded_free(struct embedded *e)
+{
+	hf_wal_close(e->wal);
+	if (e->sm)
+		hf_sm_free(e->sm);
+	for (int i = 0; i < 2; i++)
+		free(e->bufs[i].buf);
+	free(e->due);
+	if (e->own_vfs)
+		hf_vfs_posix_free(e->vfs);
+	pthread_mutex_destroy(&e->q_mu);
+	pthread_cond_destroy(&e->q_cv);
+	pthread_mutex_destroy(&e->w_mu);
+	pthread_cond_destroy(&e->w_cv);
+	pthread_cond_destroy(&e->s_cv);
+	pthread_mutex_destroy(&e->sn_mu);
+	pthread_cond_destroy(&e->sn_cv);
+	pthread_cond_destroy(&e->sn_done_cv);
+	pthread_mutex_destroy(&e->st_mu);
+	free(e);
+}
+
+static void embedded_close(struct hf_engine *base)
+{
+	struct embedded *e = (struct embedded *)base;
+	/* The sequencer drains the queue and stops; then the writer empties
+	 * the open buffer and stops; then the snapshotter finishes its job. */
+	pthread_mutex_lock(&e->q_mu);
+	e->closing = true;
+	pthread_cond_signal(&e->q_cv);
+	pthread_mutex_unlock(&e->q_mu);
+	pthread_join(e->t_seq, NULL);
+	pthread_mutex_lock(&e->w_mu);
+	e->writer_stop = true;
+	pthread_cond_signal(&e->w_cv);
+	pthread_mutex_unlock(&e->w_mu);
+	pthread_join(e->t_writer, NULL);
+	pthread_mutex_lock(&e->sn_mu);
+	e->sn_stop = true;
+	pthread_cond_signal(&e->sn_cv);
+	pthread_mutex_unlock(&e->sn_mu);
+	pthread_join(e->t_snap, NULL);
+
+	/* A last snapshot: the next open loads it instead of replaying. */
+	if (!atomic_load(&e->failed) && e->next_seq - 1 > e->last_snapshot_seq) {
+		struct snap_job job = {.active = true, .seq = e->next_seq - 1,
+				       .now_ms = e->last_now_ms};
+		job.len = hf_sm_snapshot_size(e->sm);
+		job.body = malloc(job.len ? job.len : 1);
+		if (job.body) {
+			hf_sm_snapshot_write(e->sm, job.body, job.len);
+			snapshot_finish(e, &job);
+		}
+	}
+	embedded_free(e);
+}
+
+static const struct hf_engine_ops embedded_ops = {
+	.name = "embedded",
+	.submit = embedded_submit,
+	.clock_advance = embedded_clock_advance,
+	.stats = embedded_stats,
+	.sm = embedded_sm,
+	.close = embedded_close,
+};
+
+struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
+				   const struct hf_embedded_options *opt,
+				   struct hf_wal_recovery *rec_out, char *err, size_t err_cap)
+{
+	struct hf_embedded_options none;
+	memset(&none, 0, sizeof none);
+	if (!opt)
+		opt = &none;
+	if (!cfg->data_dir || !cfg->data_dir[0]) {
+		snprintf(err, err_cap, "no data directory given");
+		return NULL;
+	}
+	struct embedded *e = calloc(1, sizeof *e);
+	if (!e) {
+		snprintf(err, err_cap, "out of memory");
+		return NULL;
+	}
+	e->base.ops = &embedded_ops;
+	e->cfg = *cfg;
+	snprintf(e->dir, sizeof e->dir, "%s", cfg->data_dir);
+	e->cfg.data_dir = e->dir;
+	if (!e->cfg.queue_max)
+		e->cfg.queue_max = 16384;
+	e->opt = *opt;
+	if (!e->opt.batch_max)
+		e->opt.batch_max = 1024;
+	if (!e->opt.tick_ms)
+		e->opt.tick_ms = 100;
+	e->log = opt->log ? opt->log : stderr;
+	e->vfs = opt->vfs;
+	if (!e->vfs) {
+		e->vfs = hf_vfs_posix_new();
+		e->own_vfs = true;
+	}
+	pthread_mutex_init(&e->q_mu, NULL);
+	pthread_cond_init(&e->q_cv, NULL);
+	pthread_mutex_init(&e->w_mu, NULL);
+	pthread_cond_init(&e->w_cv, NULL);
+	pthread_cond_init(&e->s_cv, NULL);
+	pthread_mutex_init(&e->sn_mu, NULL);
+	pthread_cond_init(&e->sn_cv, NULL);
+	pthread_cond_init(&e->sn_done_cv, NULL);
+	pthread_mutex_init(&e->st_mu, NULL);
+	e->due = malloc(DUE_MAX * sizeof *e->due);
+	if (!e->vfs || !e->due) {
+		snprintf(err, err_cap, "out of memory");
+		embedded_free(e);
+		return NULL;
+	}
+
+	struct hf_wal_options wo = {.vfs = e->vfs, .dir = e->dir,
+				    .fsync = cfg->fsync == HF_FSYNC_ALWAYS,
+				    .segment_bytes = cfg->segment_bytes, .log = e->log};
+	struct hf_wal_recovery rec;
+	if (hf_wal_open(&wo, &cfg->sm, cfg->adopt_stored_config, &e->wal, &e->sm, &rec, err,
+			err_cap) < 0) {
+		embedded_free(e);
+		return NULL;
+	}
+	if (rec_out)
+		*rec_out = rec;
+	e->next_seq = rec.last_seq + 1;
+	e->last_now_ms = rec.last_now_ms;
+	if (hf_sm_now(e->sm) > e->last_now_ms)
+		e->last_now_ms = hf_sm_now(e->sm);
+	int64_t t = real_ms();
+	atomic_store(&e->test_now_ms, t > e->last_now_ms ? t : e->last_now_ms);
+	atomic_store(&e->last_seq, rec.last_seq);
+	e->durable_seq = rec.last_seq;
+	e->last_snapshot_seq = rec.snapshot_seq;
+	e->last_snapshot_us = mono_us();
+	e->open = &e->bufs[0];
+	due_seed(e);
+
+	if (pthread_create(&e->t_writer, NULL, writer_main, e) ||
+	    pthread_create(&e->t_snap, NULL, snapshotter_main, e) ||
+	    pthread_create(&e->t_seq, NULL, sequencer_main, e))
+		HF_ASSERT(0 && "pthread_create");
+	e->threads_started = true;
+	return &e->base;
+}
+
+void hf_embedded_snapshot_request(struct hf_engine *base)
+{
+	struct embedded *e = (struct embedded *)base;
+	HF_ASSERT(base->ops == &embedded_ops);
+	atomic_store(&e->snap_requested, true);
+	pthread_mutex_lock(&e->q_mu);
+	bool wake = e->q_waiting;
+	pthread_mutex_unlock(&e->q_mu);
+	if (wake)
+		pthread_cond_signal(&e->q_cv);
+}
+
+uint64_t hf_embedded_last_seq(struct hf_engine *base)
+{
+	struct embedded *e = (struct embedded *)base;
+	HF_ASSERT(base->ops == &embedded_ops);
+	return atomic_load(&e->last_seq);
+}

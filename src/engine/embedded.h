@@ -1,0 +1,49 @@
+/*
+ * embedded.h: the embedded engine's own entry points, beyond engine.h:
+ * what tests, benchmarks and tools need (a file layer of their choice, a
+ * record hook, snapshots on demand, what recovery found).
+ */
+#ifndef HF_ENGINE_EMBEDDED_H
+#define HF_ENGINE_EMBEDDED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/engine.h"
+#include "wal/vfs.h"
+#include "wal/wal.h"
+
+/* Called on the sequencer thread for every record, in seq order, before
+ * it is handed to the log writer (tests keep the order they must find
+ * again after a crash). cmd is valid only during the call. */
+typedef void (*hf_embedded_record_fn)(void *arg, uint64_t seq, int64_t now_ms,
+				      const struct hf_cmd *cmd);
+
+struct hf_embedded_options {
+	struct hf_vfs *vfs;            /* NULL: POSIX; else borrowed, outlives the engine */
+	FILE *log;                     /* notes and errors; NULL: stderr */
+	hf_embedded_record_fn on_record;
+	void *on_record_arg;
+	/* Snapshots are written by a fork()ed child (copy-on-write: the
+	 * sequencer pauses only for fork) when the vfs has real fds; true
+	 * serialises them on the sequencer thread instead. */
+	bool snapshot_inline;
+	uint32_t batch_max;            /* requests per batch; 0: 1024 */
+	uint32_t tick_ms;              /* idle TICK granularity; 0: 100 */
+};
+
+/* hf_engine_open with options. rec (may be NULL) receives what recovery
+ * found. */
+struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
+				   const struct hf_embedded_options *opt,
+				   struct hf_wal_recovery *rec /* out */, char *err, size_t err_cap);
+
+/* Asks for a snapshot after the next batch (ignored while one is being
+ * written). */
+void hf_embedded_snapshot_request(struct hf_engine *e);
+
+/* The seq of the last record handed to the log (sequencer's view). */
+uint64_t hf_embedded_last_seq(struct hf_engine *e);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * engine.c: the public engine calls, dispatched to the engine that
+ * hf_engine_open chose (engine_impl.h). Owns no state of its own.
+ */
+#include "engine/embedded.h"
+#include "engine/engine_impl.h"
+
+#include <string.h>
+
+void hf_engine_config_default(struct hf_engine_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->data_dir = "data";
+	cfg->fsync = HF_FSYNC_ALWAYS;
+	hf_sm_config_default(&cfg->sm);
+	cfg->queue_max = 16384;
+	/* A snapshot bounds restart time (replay of what came after it); the
+	 * fork()ed writer costs the sequencer one fork. */
+	cfg->snapshot_every_s = 300;
+	cfg->snapshot_every_records = 1000000;
+	cfg->test_clock = false;
+	cfg->adopt_stored_config = false;
+	cfg->segment_bytes = 0;
+}
+
+struct hf_engine *hf_engine_open(const struct hf_engine_config *cfg, char *err, size_t err_cap)
+{
+	return hf_embedded_open(cfg, NULL, NULL, err, err_cap);
+}
+
+int hf_engine_submit(struct hf_engine *e, struct hf_request *req)
+{
+	return e->ops->submit(e, req);
+}
+
+int64_t hf_engine_clock_advance(struct hf_engine *e, int64_t ms)
+{
+	return e->ops->clock_advance(e, ms);
+}
+
+void hf_engine_stats(struct hf_engine *e, struct hf_engine_stats *out)
+{
+	e->ops->stats(e, out);
+}
+
+const struct hf_sm *hf_engine_sm(const struct hf_engine *e)
+{
+	return e->ops->sm(e);
+}
+
+void hf_engine_close(struct hf_engine *e)
+{
+	if (e)
+		e->ops->close(e);
+}

@@ -1,0 +1,28 @@
+/*
+ * engine_impl.h: what an engine implementation provides behind engine.h.
+ * engine.c dispatches every public call through the ops table of the
+ * engine that hf_engine_open chose; an implementation's own struct begins
+ * with a struct hf_engine (so a pointer to it is a pointer to its base).
+ *
+ * Engines: embedded (embedded.c: sequencer + write-ahead log). A PostgreSQL
+ * engine adds one ops table and one branch in hf_engine_open.
+ */
+#ifndef HF_ENGINE_ENGINE_IMPL_H
+#define HF_ENGINE_ENGINE_IMPL_H
+
+#include "engine/engine.h"
+
+struct hf_engine_ops {
+	const char *name;
+	int (*submit)(struct hf_engine *e, struct hf_request *req);
+	int64_t (*clock_advance)(struct hf_engine *e, int64_t ms);
+	void (*stats)(struct hf_engine *e, struct hf_engine_stats *out);
+	const struct hf_sm *(*sm)(const struct hf_engine *e);
+	void (*close)(struct hf_engine *e);
+};
+
+struct hf_engine {
+	const struct hf_engine_ops *ops;
+};
+
+#endif

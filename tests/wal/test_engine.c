@@ -1,0 +1,281 @@
+/*
+ * test_engine.c: the embedded engine through engine.h: writes and reads
+ * answered in order, restart = same digest (snapshot at close, and replay
+ * without one), the test clock expires holds with no request, a full
+ * queue is HF_ENGINE_FULL, the stored sm config is enforced, fsync off
+ * works, and hf_wal_check_dir reports a sound directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/embedded.h"
+#include "engine/engine.h"
+#include "wal/wal.h"
+#include "wtest.h"
+#include "workload.h"
+
+static void open_cfg(struct hf_engine_config *cfg, const char *dir)
+{
+	hf_engine_config_default(cfg);
+	cfg->data_dir = dir;
+	wl_config(&cfg->sm);
+	cfg->snapshot_every_s = 0;
+	cfg->snapshot_every_records = 0;
+	cfg->segment_bytes = 64 << 10;
+}
+
+static struct hf_engine *must_open(const struct hf_engine_config *cfg)
+{
+	char err[512] = "";
+	struct hf_engine *e = hf_engine_open(cfg, err, sizeof err);
+	if (!e)
+		fail_msg("open: %s", err);
+	return e;
+}
+
+static void digest_read(struct hf_request *req, const struct hf_sm *sm, int64_t now)
+{
+	(void)now;
+	uint64_t *d = ((struct wt_sync *)req)->user;
+	*d = hf_sm_digest(sm);
+	char msg[256];
+	if (hf_sm_check(sm, msg, sizeof msg) < 0)
+		fail_msg("hf_sm_check: %s", msg);
+}
+
+static uint64_t engine_digest(struct hf_engine *e)
+{
+	uint64_t d = 0;
+	struct wt_sync s;
+	wt_sync_init(&s);
+	s.req.read = digest_read;
+	s.user = &d;
+	wt_submit_wait(e, &s);
+	return d;
+}
+
+static void run_workload(struct hf_engine *e, uint64_t seed, uint32_t n, bool fresh)
+{
+	struct wl w;
+	wl_init(&w, seed, 3, 16, 3, 12);
+	struct wt_sync *s = malloc(sizeof *s);
+	for (uint32_t i = 0; i < wl_setup_count(&w); i++) {
+		wt_sync_init(s);
+		wl_setup_cmd(&w, i, &s->wc);
+		s->req.cmd = s->wc.cmd;
+		wt_submit_wait(e, s);
+		assert_int_equal(s->req.reply.result, fresh ? HF_OK : HF_ALREADY_EXISTS);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		wt_sync_init(s);
+		wl_random_cmd(&w, &s->wc);
+		s->req.cmd = s->wc.cmd;
+		wt_submit_wait(e, s);
+		assert_int_equal(s->req.status, HF_ENGINE_OK);
+	}
+	free(s);
+}
+
+static void test_restart_same_digest(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	struct hf_engine *e = must_open(&cfg);
+	run_workload(e, 42, 400, true);
+	uint64_t d1 = engine_digest(e);
+	hf_engine_close(e); /* writes a snapshot */
+	e = must_open(&cfg);
+	assert_int_equal(engine_digest(e), d1);
+	run_workload(e, 43, 200, false); /* setup refused (exists), then more */
+	uint64_t d2 = engine_digest(e);
+	/* As a crash leaves it (no snapshot at close): snapshot + log replay. */
+	char *copy = wt_tmpdir();
+	wt_copydir(dir, copy);
+	hf_engine_close(e);
+	e = must_open(&cfg);
+	assert_int_equal(engine_digest(e), d2);
+	hf_engine_close(e);
+	assert_int_equal(hf_wal_check_dir(dir, stdout), 0);
+	cfg.data_dir = copy;
+	e = must_open(&cfg);
+	assert_int_equal(engine_digest(e), d2);
+	hf_engine_close(e);
+	wt_rmtree(copy);
+	wt_rmtree(dir);
+}
+
+static void hold_state_read(struct hf_request *req, const struct hf_sm *sm, int64_t now)
+{
+	(void)now;
+	struct hf_booking *b = malloc(sizeof *b);
+	assert_int_equal(hf_sm_hold_view(sm, 1, b), HF_OK);
+	*(int *)((struct wt_sync *)req)->user = b->state;
+	free(b);
+}
+
+static void test_test_clock_expires(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	cfg.test_clock = true;
+	struct hf_engine *e = must_open(&cfg);
+	struct wl w;
+	wl_init(&w, 1, 1, 4, 1, 2);
+	struct wt_sync *s = malloc(sizeof *s);
+	for (uint32_t i = 0; i < wl_setup_count(&w); i++) {
+		wt_sync_init(s);
+		wl_setup_cmd(&w, i, &s->wc);
+		s->req.cmd = s->wc.cmd;
+		wt_submit_wait(e, s);
+	}
+	wt_sync_init(s);
+	wl_order_seat_cmd(&s->wc, 0, 1, 0);
+	s->wc.cmd.type = HF_CMD_HOLD_CREATE; /* same lines, a hold (ttl 60 s) */
+	s->req.cmd = s->wc.cmd;
+	wt_submit_wait(e, s);
+	assert_int_equal(s->req.reply.result, HF_OK);
+	int64_t t0 = s->req.applied_at_ms;
+	int st = -1;
+	wt_sync_init(s);
+	s->req.read = hold_state_read;
+	s->user = &st;
+	wt_submit_wait(e, s);
+	assert_int_equal(st, HF_HOLD_ACTIVE);
+	int64_t t1 = hf_engine_clock_advance(e, 61000);
+	assert_true(t1 >= t0 + 61000);
+	/* No write in between: the TICK queued by clock_advance expires it. */
+	wt_sync_init(s);
+	s->req.read = hold_state_read;
+	s->user = &st;
+	wt_submit_wait(e, s);
+	assert_int_equal(st, HF_HOLD_EXPIRED_STATE);
+	assert_true(s->req.applied_at_ms >= t1);
+	uint64_t d = engine_digest(e);
+	char *copy = wt_tmpdir();
+	wt_copydir(dir, copy); /* log only: replay must expire it the same way */
+	hf_engine_close(e);
+	cfg.data_dir = copy;
+	e = must_open(&cfg);
+	assert_int_equal(engine_digest(e), d);
+	hf_engine_close(e);
+	free(s);
+	wt_rmtree(copy);
+	wt_rmtree(dir);
+}
+
+/* A read that parks the sequencer until the test posts the semaphore. */
+static sem_t park_in, park_out;
+static void park_read(struct hf_request *req, const struct hf_sm *sm, int64_t now)
+{
+	(void)req, (void)sm, (void)now;
+	sem_post(&park_in);
+	sem_wait(&park_out);
+}
+
+static void count_done(struct hf_request *req)
+{
+	__atomic_fetch_add((int *)req->ctx, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_queue_full(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	cfg.queue_max = 8;
+	struct hf_engine *e = must_open(&cfg);
+	sem_init(&park_in, 0, 0);
+	sem_init(&park_out, 0, 0);
+	int done = 0;
+	struct hf_request park, reqs[9];
+	memset(&park, 0, sizeof park);
+	park.read = park_read;
+	park.done = count_done;
+	park.ctx = &done;
+	assert_int_equal(hf_engine_submit(e, &park), HF_ENGINE_OK);
+	sem_wait(&park_in); /* the sequencer is inside park_read: the queue is ours */
+	memset(reqs, 0, sizeof reqs);
+	for (int i = 0; i < 9; i++) {
+		reqs[i].cmd.type = HF_CMD_TICK;
+		reqs[i].done = count_done;
+		reqs[i].ctx = &done;
+		int rc = hf_engine_submit(e, &reqs[i]);
+		assert_int_equal(rc, i < 8 ? HF_ENGINE_OK : HF_ENGINE_FULL);
+	}
+	sem_post(&park_out);
+	hf_engine_close(e);
+	assert_int_equal(done, 9);
+	wt_rmtree(dir);
+}
+
+static void test_config_stored(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	struct hf_engine *e = must_open(&cfg);
+	run_workload(e, 7, 50, true);
+	uint64_t d = engine_digest(e);
+	hf_engine_close(e);
+	cfg.sm.max_holds += 1;
+	char err[512] = "";
+	assert_null(hf_engine_open(&cfg, err, sizeof err));
+	assert_non_null(strstr(err, "max_holds"));
+	cfg.adopt_stored_config = true;
+	e = must_open(&cfg);
+	assert_int_equal(hf_sm_config(hf_engine_sm(e))->max_holds, cfg.sm.max_holds - 1);
+	assert_int_equal(engine_digest(e), d);
+	hf_engine_close(e);
+	wt_rmtree(dir);
+}
+
+static void test_fsync_off_and_segments(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	cfg.fsync = HF_FSYNC_OFF;
+	cfg.segment_bytes = 4096; /* many segments */
+	cfg.snapshot_every_records = 150;
+	struct hf_engine *e = must_open(&cfg);
+	run_workload(e, 9, 600, true);
+	uint64_t d = engine_digest(e);
+	struct hf_engine_stats st;
+	hf_engine_stats(e, &st);
+	assert_int_equal(st.fsyncs, 0);
+	assert_true(st.records >= 600);
+	hf_engine_close(e);
+	e = must_open(&cfg);
+	assert_int_equal(engine_digest(e), d);
+	hf_engine_close(e);
+	wt_rmtree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_restart_same_digest),
+		cmocka_unit_test(test_test_clock_expires),
+		cmocka_unit_test(test_queue_full),
+		cmocka_unit_test(test_config_stored),
+		cmocka_unit_test(test_fsync_off_and_segments),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
