@@ -61,4 +61,47 @@
  * [0, year 9999] is rejected as input. */
 #define HF_TIME_MS_MAX 253402300799999LL
 
+/* ---- server (src/server/): HTTP bounds --------------------------------- */
+
+/* Body of any request but POST /events: a hold or order of HF_HOLD_SEATS_MAX
+ * seats and HF_HOLD_ITEMS_MAX items is under 20 KiB; 1 MiB leaves room for
+ * long ids and whitespace and still bounds what one client can make us
+ * buffer. Past it: 413. */
+#define HF_HTTP_BODY_MAX (1u * 1024u * 1024u)
+/* Body of POST /events: HF_EVENT_SEATS_MAX seats at ~150 bytes of JSON each
+ * (ids, section, row, category, price) is ~30 MiB. */
+#define HF_HTTP_EVENT_BODY_MAX (48u * 1024u * 1024u)
+/* Request line + headers. Browsers and curl send < 2 KiB; a bearer token is
+ * < 200 bytes. libmicrohttpd answers 431 past its per-connection memory,
+ * which we set to this plus room for its own bookkeeping and read buffer. */
+#define HF_HTTP_HEADER_MAX (8u * 1024u)
+#define HF_HTTP_CONN_MEMORY (32u * 1024u)
+/* Open connections, total and from one IP address. Each costs a socket, a
+ * libmicrohttpd slot (HF_HTTP_CONN_MEMORY) and an arena; 4096 * ~64 KiB is
+ * a quarter of a GiB at worst. The per-IP cap keeps one client from taking
+ * them all, yet admits a load generator's 1024 keep-alive connections. */
+#define HF_HTTP_CONNECTIONS_MAX 4096u
+#define HF_HTTP_CONNECTIONS_PER_IP_MAX 1024u
+/* A connection with no traffic at all for this long is closed (keep-alive
+ * clients reconnect). */
+#define HF_HTTP_IDLE_TIMEOUT_S 30u
+/* Whole-request timeout: a connection must deliver each complete request
+ * (headers and body) within this many seconds of opening or of its
+ * previous response; a slowloris client sending one byte every 2 s is cut
+ * off here, since the idle timeout never fires for it. */
+#define HF_HTTP_REQUEST_TIMEOUT_S 10u
+/* Requests submitted to the engine and not yet applied: past it the server
+ * answers 503 + Retry-After instead of queueing without bound (the queue
+ * is memory, and a deep queue is only latency nobody waits for). */
+#define HF_ENGINE_QUEUE_MAX 16384u
+/* Retry-After (seconds) on 503. */
+#define HF_HTTP_RETRY_AFTER_S 1u
+/* Customer tokens: lifetime bounds (a token is a bearer secret; a day is
+ * plenty for a session, a year for a test fixture). */
+#define HF_TOKEN_TTL_DEFAULT_S 3600u
+#define HF_TOKEN_TTL_MAX_S (366u * 86400u)
+/* Customer list pages (GET /customers/{id}/holds|orders?limit=). */
+#define HF_LIST_LIMIT_DEFAULT 20u
+#define HF_LIST_LIMIT_MAX 100u
+
 #endif

@@ -1,0 +1,745 @@
+/*
+ * api.c: the routing table and what each route does.
+ *
+ * The table (`routes`) is the API: the server, GET /metrics labels and the
+ * OpenAPI check of the tests all follow it. A route is one row plus, when
+ * it needs one, a prepare (path id -> command fields, or a local answer),
+ * a read (renders from the state on the sequencer thread) and a render_ok
+ * (a write's success answer when the reply holds no booking).
+ *
+ * Generic steps, in order, for every request (hf_api_dispatch):
+ *   route (404 / 405) -> credentials (401 / 403) -> content type (415)
+ *   -> body (400 / 413, with the path of the bad field) -> acting customer
+ *   (403 when a token names another) -> Idempotency-Key (400 when not an
+ *   id) -> prepare -> submit.
+ * Nothing is submitted before every check passed, so a rejected request
+ * changes nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/assert.h"
+#include "base/hash.h"
+#include "core/sm.h"
+#include "server/server.h"
+
+/* ---- reads (sequencer thread) ------------------------------------------ */
+
+static struct hf_req *req_of(struct hf_request *q) { return q->ctx; }
+
+static void jw_hstr(struct hf_jw *jw, struct hf_str s) { hf_jw_str(jw, s.ptr, s.len); }
+
+static void not_found(struct hf_req *r, const char *what)
+{
+	char msg[128];
+	snprintf(msg, sizeof(msg), "%s %.*s not found", what, (int)r->param.len, r->param.ptr);
+	hf_render_error(r, 404, "not_found", msg);
+}
+
+static void event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name, int64_t starts,
+			 uint32_t ttl, uint32_t maxpc, int64_t opens, int64_t closes, uint32_t n)
+{
+	hf_jw_key(jw, "id");
+	jw_hstr(jw, id);
+	hf_jw_key(jw, "name");
+	jw_hstr(jw, name);
+	hf_jw_key(jw, "starts_at");
+	hf_jw_time(jw, starts);
+	hf_jw_key(jw, "hold_ttl_s");
+	hf_jw_u64(jw, ttl ? ttl : HF_HOLD_TTL_DEFAULT_S);
+	hf_jw_key(jw, "max_per_customer");
+	hf_jw_u64(jw, maxpc);
+	if (opens) {
+		hf_jw_key(jw, "sale_opens_at");
+		hf_jw_time(jw, opens);
+	}
+	if (closes) {
+		hf_jw_key(jw, "sale_closes_at");
+		hf_jw_time(jw, closes);
+	}
+	hf_jw_key(jw, "seat_count");
+	hf_jw_u64(jw, n);
+}
+
+static void read_event(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	(void)now_ms;
+	struct hf_req *r = req_of(q);
+	int64_t ev = hf_sm_event_find(sm, r->param);
+	if (ev < 0)
+		return not_found(r, "event");
+	struct hf_event_info e;
+	hf_sm_event_info(sm, (uint32_t)ev, &e);
+	struct hf_jw *jw = &r->out;
+	hf_jw_init(jw, r->arena);
+	r->status = 200;
+	hf_jw_obj(jw);
+	event_fields(jw, e.id, e.name, e.starts_at_ms, e.hold_ttl_s, e.max_per_customer,
+		     e.sale_opens_at_ms, e.sale_closes_at_ms, e.n_seats);
+	hf_jw_key(jw, "counts");
+	hf_jw_obj(jw);
+	for (int s = 0; s < 4; s++) {
+		hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
+		hf_jw_u64(jw, e.count[s]);
+	}
+	hf_jw_obj_end(jw);
+	hf_jw_obj_end(jw);
+}
+
+static void read_seats(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	(void)now_ms;
+	struct hf_req *r = req_of(q);
+	int64_t ev = hf_sm_event_find(sm, r->param);
+	if (ev < 0)
+		return not_found(r, "event");
+	struct hf_event_info e;
+	hf_sm_event_info(sm, (uint32_t)ev, &e);
+	struct hf_jw *jw = &r->out;
+	hf_jw_init(jw, r->arena);
+	r->status = 200;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "event");
+	jw_hstr(jw, e.id);
+	hf_jw_key(jw, "seats");
+	hf_jw_arr(jw);
+	for (uint32_t i = 0; i < e.n_seats; i++) {
+		struct hf_seat_info s;
+		hf_sm_seat_info(sm, e.first_seat + i, &s);
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "id");
+		jw_hstr(jw, s.id);
+		if (s.section.len) {
+			hf_jw_key(jw, "section");
+			jw_hstr(jw, s.section);
+		}
+		if (s.row.len) {
+			hf_jw_key(jw, "row");
+			jw_hstr(jw, s.row);
+		}
+		hf_jw_key(jw, "number");
+		hf_jw_i64(jw, s.number);
+		hf_jw_key(jw, "price");
+		hf_jw_i64(jw, s.price);
+		if (s.category.len) {
+			hf_jw_key(jw, "category");
+			jw_hstr(jw, s.category);
+		}
+		hf_jw_key(jw, "state");
+		hf_jw_cstr(jw, hf_seat_state_name((enum hf_seat_state)s.state));
+		hf_jw_obj_end(jw);
+	}
+	hf_jw_arr_end(jw);
+	hf_jw_obj_end(jw);
+}
+
+static void item_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name,
+			struct hf_str category, struct hf_str description, struct hf_str image_url,
+			int64_t price)
+{
+	hf_jw_key(jw, "id");
+	jw_hstr(jw, id);
+	hf_jw_key(jw, "name");
+	jw_hstr(jw, name);
+	hf_jw_key(jw, "category");
+	jw_hstr(jw, category);
+	hf_jw_key(jw, "description");
+	jw_hstr(jw, description);
+	hf_jw_key(jw, "image_url");
+	jw_hstr(jw, image_url);
+	hf_jw_key(jw, "price");
+	hf_jw_i64(jw, price);
+}
+
+static void read_item(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	(void)now_ms;
+	struct hf_req *r = req_of(q);
+	int64_t it = hf_sm_item_find(sm, r->param);
+	if (it < 0)
+		return not_found(r, "item");
+	struct hf_item_info i;
+	hf_sm_item_info(sm, (uint32_t)it, &i);
+	struct hf_jw *jw = &r->out;
+	hf_jw_init(jw, r->arena);
+	r->status = 200;
+	hf_jw_obj(jw);
+	item_fields(jw, i.id, i.name, i.category, i.description, i.image_url, i.price);
+	hf_jw_key(jw, "available");
+	hf_jw_u64(jw, i.available);
+	hf_jw_key(jw, "held");
+	hf_jw_u64(jw, i.held);
+	hf_jw_key(jw, "sold");
+	hf_jw_u64(jw, i.sold);
+	hf_jw_obj_end(jw);
+}
+
+/* A customer may see only their own bookings; another's reads exactly as
+ * an unknown id. */
+static bool may_see(const struct hf_req *r, const struct hf_sm *sm, uint32_t owner)
+{
+	if (r->admin)
+		return true;
+	int64_t me = hf_sm_customer_find(sm, r->customer);
+	return me >= 0 && (uint32_t)me == owner;
+}
+
+static void read_booking(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms,
+			 bool order)
+{
+	struct hf_req *r = req_of(q);
+	struct hf_booking *b = hf_arena_alloc(r->arena, sizeof(*b));
+	if (!b)
+		return hf_render_error(r, 503, "overloaded", "out of memory");
+	enum hf_result res = order ? hf_sm_order_view(sm, r->booking_id, b)
+				   : hf_sm_hold_view(sm, r->booking_id, b);
+	if (res != HF_OK || !may_see(r, sm, b->customer))
+		return not_found(r, order ? "order" : "hold");
+	hf_jw_init(&r->out, r->arena);
+	r->status = 200;
+	hf_render_booking(&r->out, sm, b, order, now_ms);
+}
+
+static void read_hold(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	read_booking(q, sm, now_ms, false);
+}
+
+static void read_order(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	read_booking(q, sm, now_ms, true);
+}
+
+static void read_list(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms, bool order)
+{
+	struct hf_req *r = req_of(q);
+	uint64_t ids[HF_LIST_LIMIT_MAX];
+	uint32_t n = 0;
+	int64_t cust = hf_sm_customer_find(sm, r->param);
+	if (cust >= 0)
+		n = order ? hf_sm_customer_orders(sm, (uint32_t)cust, r->list_after, r->list_limit, ids)
+			  : hf_sm_customer_holds(sm, (uint32_t)cust, r->list_after, r->list_limit, ids);
+	struct hf_booking *b = hf_arena_alloc(r->arena, sizeof(*b));
+	if (!b)
+		return hf_render_error(r, 503, "overloaded", "out of memory");
+	struct hf_jw *jw = &r->out;
+	hf_jw_init(jw, r->arena);
+	r->status = 200;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "customer");
+	jw_hstr(jw, r->param);
+	hf_jw_key(jw, order ? "orders" : "holds");
+	hf_jw_arr(jw);
+	for (uint32_t i = 0; i < n; i++) {
+		enum hf_result res = order ? hf_sm_order_view(sm, ids[i], b)
+					   : hf_sm_hold_view(sm, ids[i], b);
+		HF_ASSERT(res == HF_OK);
+		hf_render_booking(jw, sm, b, order, now_ms);
+	}
+	hf_jw_arr_end(jw);
+	hf_jw_key(jw, "next");
+	if (n == r->list_limit && n > 0)
+		hf_render_booking_id(jw, order ? 'o' : 'h', ids[n - 1]);
+	else
+		hf_jw_null(jw);
+	hf_jw_obj_end(jw);
+}
+
+static void read_holds(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	read_list(q, sm, now_ms, false);
+}
+
+static void read_orders(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	read_list(q, sm, now_ms, true);
+}
+
+static void read_metrics(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	(void)now_ms;
+	hf_sm_stats(sm, &req_of(q)->stats);
+}
+
+/* ---- prepares (worker thread) ------------------------------------------ */
+
+static int prep_id_param(struct hf_req *r, const char *what)
+{
+	if (!hf_jsonin_id_ok(r->param.ptr, r->param.len)) {
+		not_found(r, what);
+		return HF_ANSWERED;
+	}
+	return HF_SUBMIT;
+}
+
+static int prep_event(struct hf_req *r) { return prep_id_param(r, "event"); }
+static int prep_item(struct hf_req *r) { return prep_id_param(r, "item"); }
+
+static int prep_block(struct hf_req *r)
+{
+	if (prep_id_param(r, "event") == HF_ANSWERED)
+		return HF_ANSWERED;
+	r->ereq.cmd.u.seats_block.event = r->param;
+	return HF_SUBMIT;
+}
+
+static int prep_restock(struct hf_req *r)
+{
+	if (prep_id_param(r, "item") == HF_ANSWERED)
+		return HF_ANSWERED;
+	r->ereq.cmd.u.item_restock.item = r->param;
+	return HF_SUBMIT;
+}
+
+static int prep_booking_id(struct hf_req *r, char prefix)
+{
+	r->booking_id = hf_jsonin_booking_id(prefix, r->param.ptr, r->param.len);
+	if (!r->booking_id) {
+		not_found(r, prefix == 'h' ? "hold" : "order");
+		return HF_ANSWERED;
+	}
+	return HF_SUBMIT;
+}
+
+static int prep_hold_read(struct hf_req *r) { return prep_booking_id(r, 'h'); }
+static int prep_order_read(struct hf_req *r) { return prep_booking_id(r, 'o'); }
+
+static int prep_hold_lines(struct hf_req *r)
+{
+	if (prep_booking_id(r, 'h') == HF_ANSWERED)
+		return HF_ANSWERED;
+	r->ereq.cmd.u.lines.hold = r->booking_id;
+	return HF_SUBMIT;
+}
+
+static int prep_hold_op(struct hf_req *r)
+{
+	if (prep_booking_id(r, 'h') == HF_ANSWERED)
+		return HF_ANSWERED;
+	r->ereq.cmd.u.hold_op.hold = r->booking_id;
+	return HF_SUBMIT;
+}
+
+static int prep_order_op(struct hf_req *r)
+{
+	if (prep_booking_id(r, 'o') == HF_ANSWERED)
+		return HF_ANSWERED;
+	r->ereq.cmd.u.order_op.order = r->booking_id;
+	if (r->ereq.cmd.type == HF_CMD_ORDER_CANCEL) {
+		r->ereq.cmd.u.order_op.status = HF_ORDER_CANCELED;
+		r->ereq.cmd.u.order_op.expect = HF_ORDER_STATUS_ANY;
+	}
+	return HF_SUBMIT;
+}
+
+static int prep_customer_list(struct hf_req *r)
+{
+	/* Another customer's list reads as a customer with nothing. */
+	bool mine = r->admin || (r->customer.len == r->param.len &&
+				 !memcmp(r->customer.ptr, r->param.ptr, r->param.len));
+	if (!hf_jsonin_id_ok(r->param.ptr, r->param.len) || !mine) {
+		not_found(r, "customer");
+		return HF_ANSWERED;
+	}
+	r->list_limit = HF_LIST_LIMIT_DEFAULT;
+	if (r->q_limit) {
+		unsigned long v = 0;
+		size_t n = strlen(r->q_limit);
+		bool ok = n >= 1 && n <= 4;
+		for (size_t i = 0; ok && i < n; i++) {
+			ok = r->q_limit[i] >= '0' && r->q_limit[i] <= '9';
+			v = v * 10 + (unsigned long)(r->q_limit[i] - '0');
+		}
+		if (!ok || v < 1 || v > HF_LIST_LIMIT_MAX) {
+			hf_render_error_begin(r, 400, "bad_request",
+					      "limit: expected an integer from 1 to 100");
+			hf_jw_key(&r->out, "path");
+			hf_jw_cstr(&r->out, "?limit");
+			hf_render_error_end(r);
+			return HF_ANSWERED;
+		}
+		r->list_limit = (uint32_t)v;
+	}
+	if (r->q_after) {
+		bool order = strstr(r->path, "/orders") != NULL;
+		r->list_after = hf_jsonin_booking_id(order ? 'o' : 'h', r->q_after, strlen(r->q_after));
+		if (!r->list_after) {
+			hf_render_error_begin(r, 400, "bad_request",
+					      order ? "after: expected an order id like o-12"
+						    : "after: expected a hold id like h-12");
+			hf_jw_key(&r->out, "path");
+			hf_jw_cstr(&r->out, "?after");
+			hf_render_error_end(r);
+			return HF_ANSWERED;
+		}
+	}
+	return HF_SUBMIT;
+}
+
+static int prep_token(struct hf_req *r)
+{
+	uint32_t ttl = r->extra.ttl_s ? r->extra.ttl_s : HF_TOKEN_TTL_DEFAULT_S;
+	int64_t exp = hf_server_now_ms(r->srv) + (int64_t)ttl * 1000;
+	char tok[HF_TOKEN_TEXT_MAX];
+	size_t n = hf_auth_token_mint(&r->srv->auth, r->extra.customer.ptr, r->extra.customer.len,
+				      exp, tok);
+	struct hf_jw *jw = &r->out;
+	hf_jw_init(jw, r->arena);
+	r->status = 201;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "token");
+	hf_jw_str(jw, tok, n);
+	hf_jw_key(jw, "customer");
+	jw_hstr(jw, r->extra.customer);
+	hf_jw_key(jw, "expires_at");
+	hf_jw_time(jw, exp);
+	hf_jw_obj_end(jw);
+	return HF_ANSWERED;
+}
+
+/* Moves the test clock, then submits a TICK so the state (expiries) is at
+ * the new time before the answer: a read after it sees expired holds. */
+static int prep_clock(struct hf_req *r)
+{
+	if (!r->srv->cfg.test_clock) {
+		hf_render_error(r, 404, "not_found", "no such route (the server runs without --test-clock)");
+		return HF_ANSWERED;
+	}
+	hf_engine_clock_advance(r->srv->engine, (int64_t)r->extra.advance_s * 1000);
+	memset(&r->ereq.cmd.idem_key, 0, sizeof(r->ereq.cmd.idem_key));
+	r->ereq.cmd.idem_fingerprint = 0;
+	return HF_SUBMIT;
+}
+
+static int prep_health(struct hf_req *r)
+{
+	struct hf_engine_stats es;
+	hf_engine_stats(r->srv->engine, &es);
+	struct hf_jw *jw = &r->out;
+	hf_jw_init(jw, r->arena);
+	r->status = es.failed ? 503 : 200;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "status");
+	hf_jw_cstr(jw, es.failed ? "failed" : "ok");
+	hf_jw_key(jw, "now");
+	hf_jw_time(jw, hf_server_now_ms(r->srv));
+	hf_jw_obj_end(jw);
+	if (es.failed) {
+		r->err_code = "overloaded";
+		r->retry_after = true;
+	}
+	return HF_ANSWERED;
+}
+
+/* ---- success answers without a booking (from the command: replays) ----- */
+
+static void ok_event(struct hf_req *r)
+{
+	const struct hf_event_create *e = &r->ereq.cmd.u.event_create;
+	struct hf_jw *jw = &r->out;
+	hf_jw_obj(jw);
+	event_fields(jw, e->id, e->name, e->starts_at_ms, e->hold_ttl_s, e->max_per_customer,
+		     e->sale_opens_at_ms, e->sale_closes_at_ms, e->n_seats);
+	hf_jw_obj_end(jw);
+}
+
+static void ok_block(struct hf_req *r)
+{
+	const struct hf_seats_block *b = &r->ereq.cmd.u.seats_block;
+	struct hf_jw *jw = &r->out;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "event");
+	jw_hstr(jw, b->event);
+	hf_jw_key(jw, "state");
+	hf_jw_cstr(jw, r->ereq.cmd.type == HF_CMD_SEATS_BLOCK ? "blocked" : "free");
+	hf_jw_key(jw, "seats");
+	hf_jw_arr(jw);
+	for (uint32_t i = 0; i < b->n_seats; i++)
+		jw_hstr(jw, b->seats[i]);
+	hf_jw_arr_end(jw);
+	hf_jw_obj_end(jw);
+}
+
+static void ok_item(struct hf_req *r)
+{
+	const struct hf_item_create *i = &r->ereq.cmd.u.item_create;
+	struct hf_jw *jw = &r->out;
+	hf_jw_obj(jw);
+	item_fields(jw, i->id, i->name, i->category, i->description, i->image_url, i->price);
+	hf_jw_key(jw, "available");
+	hf_jw_u64(jw, i->stock);
+	hf_jw_key(jw, "held");
+	hf_jw_u64(jw, 0);
+	hf_jw_key(jw, "sold");
+	hf_jw_u64(jw, 0);
+	hf_jw_obj_end(jw);
+}
+
+static void ok_restock(struct hf_req *r)
+{
+	const struct hf_item_restock *i = &r->ereq.cmd.u.item_restock;
+	struct hf_jw *jw = &r->out;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "item");
+	jw_hstr(jw, i->item);
+	hf_jw_key(jw, "added");
+	hf_jw_u64(jw, i->quantity);
+	hf_jw_obj_end(jw);
+}
+
+static void ok_clock(struct hf_req *r)
+{
+	struct hf_jw *jw = &r->out;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "now");
+	hf_jw_time(jw, r->ereq.applied_at_ms);
+	hf_jw_obj_end(jw);
+}
+
+static void ok_metrics(struct hf_req *r)
+{
+	struct hf_engine_stats es;
+	hf_engine_stats(r->srv->engine, &es);
+	hf_metrics_render(r, &es, &r->stats);
+}
+
+/* ---- the routing table ------------------------------------------------- */
+
+#define BODY HF_HTTP_BODY_MAX
+#define EVBODY HF_HTTP_EVENT_BODY_MAX
+#define PUB HF_AUTH_PUBLIC
+#define CUS HF_AUTH_CUSTOMER
+#define ADM HF_AUTH_ADMIN
+
+/* Columns: method, path, who, body schema, command (a write) or
+ * HF_CMD_NONE, status on success, body limit, prepare, read, render_ok. */
+static const struct hf_route routes[] = {
+	{"POST", "/events", ADM, HF_BODY_EVENT, HF_CMD_EVENT_CREATE, 201, EVBODY, NULL, NULL, ok_event},
+	{"GET", "/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event, read_event, NULL},
+	{"GET", "/events/{id}/seats", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event, read_seats, NULL},
+	{"POST", "/events/{id}/block", ADM, HF_BODY_BLOCK, HF_CMD_SEATS_BLOCK, 200, EVBODY, prep_block, NULL, ok_block},
+	{"POST", "/events/{id}/unblock", ADM, HF_BODY_BLOCK, HF_CMD_SEATS_UNBLOCK, 200, EVBODY, prep_block, NULL, ok_block},
+	{"POST", "/items", ADM, HF_BODY_ITEM, HF_CMD_ITEM_CREATE, 201, BODY, NULL, NULL, ok_item},
+	{"GET", "/items/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_item, read_item, NULL},
+	{"POST", "/items/{id}/restock", ADM, HF_BODY_RESTOCK, HF_CMD_ITEM_RESTOCK, 200, BODY, prep_restock, NULL, ok_restock},
+	{"POST", "/holds", CUS, HF_BODY_HOLD_CREATE, HF_CMD_HOLD_CREATE, 201, BODY, NULL, NULL, NULL},
+	{"GET", "/holds/{id}", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_hold_read, read_hold, NULL},
+	{"POST", "/holds/{id}/add", CUS, HF_BODY_LINES, HF_CMD_HOLD_ADD, 200, BODY, prep_hold_lines, NULL, NULL},
+	{"POST", "/holds/{id}/remove", CUS, HF_BODY_LINES, HF_CMD_HOLD_REMOVE, 200, BODY, prep_hold_lines, NULL, NULL},
+	{"POST", "/holds/{id}/extend", CUS, HF_BODY_EXTEND, HF_CMD_HOLD_EXTEND, 200, BODY, prep_hold_op, NULL, NULL},
+	{"POST", "/holds/{id}/confirm", CUS, HF_BODY_ACT, HF_CMD_HOLD_CONFIRM, 200, BODY, prep_hold_op, NULL, NULL},
+	{"DELETE", "/holds/{id}", CUS, HF_BODY_ACT, HF_CMD_HOLD_RELEASE, 200, BODY, prep_hold_op, NULL, NULL},
+	{"POST", "/orders", CUS, HF_BODY_LINES, HF_CMD_ORDER_CREATE, 201, BODY, NULL, NULL, NULL},
+	{"GET", "/orders/{id}", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_order_read, read_order, NULL},
+	{"POST", "/orders/{id}/cancel", CUS, HF_BODY_ACT, HF_CMD_ORDER_CANCEL, 200, BODY, prep_order_op, NULL, NULL},
+	{"POST", "/orders/{id}/status", ADM, HF_BODY_STATUS, HF_CMD_ORDER_STATUS, 200, BODY, prep_order_op, NULL, NULL},
+	{"GET", "/customers/{id}/holds", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_customer_list, read_holds, NULL},
+	{"GET", "/customers/{id}/orders", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_customer_list, read_orders, NULL},
+	{"POST", "/tokens", ADM, HF_BODY_TOKEN, HF_CMD_NONE, 201, BODY, prep_token, NULL, NULL},
+	{"POST", "/admin/clock", ADM, HF_BODY_CLOCK, HF_CMD_TICK, 200, BODY, prep_clock, NULL, ok_clock},
+	{"GET", "/metrics", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, NULL, read_metrics, ok_metrics},
+	{"GET", "/health", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_health, NULL, NULL},
+};
+
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+uint32_t hf_route_count(void) { return (uint32_t)N_ROUTES; }
+
+const struct hf_route *hf_route_get(int index)
+{
+	HF_ASSERT(index >= 0 && (size_t)index < N_ROUTES);
+	return &routes[index];
+}
+
+/* Segment-by-segment match; "{id}" takes one non-empty segment. */
+static bool path_match(const char *pattern, const char *path, struct hf_str *param)
+{
+	const char *p = pattern, *s = path;
+	while (*p && *s) {
+		if (*p == '{') {
+			const char *end = strchr(s, '/');
+			size_t n = end ? (size_t)(end - s) : strlen(s);
+			if (n == 0)
+				return false;
+			param->ptr = s;
+			param->len = (uint32_t)(n > 1024 ? 1024 : n);
+			s += n;
+			p = strchr(p, '}') + 1;
+			continue;
+		}
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	return *p == 0 && *s == 0;
+}
+
+int hf_route_match(const char *method, const char *path, struct hf_str *param)
+{
+	int path_seen = -1;
+	for (size_t i = 0; i < N_ROUTES; i++) {
+		struct hf_str prm = {0};
+		if (!path_match(routes[i].pattern, path, &prm))
+			continue;
+		path_seen = -2;
+		if (!strcmp(routes[i].method, method)) {
+			*param = prm;
+			return (int)i;
+		}
+	}
+	return path_seen;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+static int bad_field(struct hf_req *r, uint16_t status, const char *path, const char *msg)
+{
+	hf_render_error_begin(r, status, status == 413 ? "payload_too_large" : "bad_request", msg);
+	hf_jw_key(&r->out, "path");
+	hf_jw_cstr(&r->out, path);
+	hf_render_error_end(r);
+	return HF_ANSWERED;
+}
+
+/* Authorization: Bearer <admin key or token>. Sets r->admin / r->customer.
+ * Returns false when a credential was given and is not valid. */
+static bool credentials(struct hf_req *r)
+{
+	const char *h = r->authorization;
+	if (!h)
+		return true;
+	if (strncasecmp(h, "Bearer ", 7))
+		return false;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	size_t n = strlen(h);
+	while (n && h[n - 1] == ' ')
+		n--;
+	if (n == 0)
+		return false;
+	if (hf_auth_is_admin(&r->srv->auth, h, n)) {
+		r->admin = true;
+		return true;
+	}
+	size_t cl = 0;
+	if (!hf_auth_token_verify(&r->srv->auth, h, n, hf_server_now_ms(r->srv), r->customer_buf, &cl))
+		return false;
+	r->customer.ptr = r->customer_buf;
+	r->customer.len = (uint32_t)cl;
+	return true;
+}
+
+static bool json_content_type(const char *ct)
+{
+	if (!ct)
+		return false;
+	size_t n = strlen("application/json");
+	if (strncasecmp(ct, "application/json", n))
+		return false;
+	return ct[n] == 0 || ct[n] == ';' || ct[n] == ' ';
+}
+
+int hf_api_dispatch(struct hf_req *r)
+{
+	if (r->route_index == -1) {
+		hf_render_error(r, 404, "not_found", "no such route");
+		return HF_ANSWERED;
+	}
+	if (r->route_index == -2) {
+		hf_render_error(r, 405, "bad_request", "method not allowed on this path");
+		return HF_ANSWERED;
+	}
+	const struct hf_route *rt = r->route;
+	struct hf_cmd *cmd = &r->ereq.cmd;
+
+	bool cred_ok = credentials(r);
+	if (rt->auth != HF_AUTH_PUBLIC) {
+		if (!cred_ok || (!r->admin && !r->customer.len)) {
+			hf_render_error(r, 401, "unauthorized",
+					r->authorization ? "the credential is not valid (or the token has expired)"
+							 : "missing Authorization: Bearer <admin key or customer token>");
+			return HF_ANSWERED;
+		}
+		if (rt->auth == HF_AUTH_ADMIN && !r->admin) {
+			hf_render_error(r, 403, "forbidden", "this route needs the admin key");
+			return HF_ANSWERED;
+		}
+	}
+	if (r->body_too_large) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "the body is larger than %u bytes", rt->body_max);
+		hf_render_error(r, 413, "payload_too_large", msg);
+		return HF_ANSWERED;
+	}
+	if (r->body_len && rt->body == HF_BODY_NONE && !strcmp(rt->method, "GET")) {
+		hf_render_error(r, 400, "bad_request", "this route takes no body");
+		return HF_ANSWERED;
+	}
+	if (r->body_len && !json_content_type(r->content_type)) {
+		hf_render_error(r, 415, "bad_request", "the body must be Content-Type: application/json");
+		return HF_ANSWERED;
+	}
+	if (rt->body != HF_BODY_NONE || r->body_len) {
+		struct hf_jerr je;
+		if (hf_jsonin_parse((enum hf_body)rt->body, r->body, r->body_len, r->arena, cmd,
+				    &r->extra, &je) < 0)
+			return bad_field(r, (uint16_t)(je.status == 413 ? 413 : 400), je.path, je.msg);
+	}
+	if (rt->cmd != HF_CMD_NONE) {
+		cmd->type = rt->cmd;
+		cmd->admin = r->admin;
+		if (!r->admin) {
+			if (cmd->customer.len && !hf_str_eq(cmd->customer, r->customer)) {
+				hf_render_error(r, 403, "forbidden",
+						"a customer token acts only for its own customer");
+				return HF_ANSWERED;
+			}
+			cmd->customer = r->customer;
+		} else if (!cmd->customer.len &&
+			   (rt->cmd == HF_CMD_HOLD_CREATE || rt->cmd == HF_CMD_ORDER_CREATE)) {
+			return bad_field(r, 400, "customer",
+					 "customer: required with the admin key (who the booking is for)");
+		}
+		if (r->idem_key) {
+			size_t n = strlen(r->idem_key);
+			if (!hf_jsonin_id_ok(r->idem_key, n)) {
+				hf_render_error(r, 400, "bad_request",
+						"Idempotency-Key: expected 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+				return HF_ANSWERED;
+			}
+			cmd->idem_key.ptr = r->idem_key;
+			cmd->idem_key.len = (uint32_t)n;
+			uint64_t h = hf_hash_bytes(r->method, strlen(r->method), 0x686f6c64);
+			h = hf_hash_bytes(r->path, strlen(r->path) + 1, h);
+			cmd->idem_fingerprint = hf_hash_bytes(r->body ? r->body : "", r->body_len, h);
+		}
+	}
+	if (rt->prepare && rt->prepare(r) == HF_ANSWERED)
+		return HF_ANSWERED;
+	if (rt->cmd == HF_CMD_NONE && !rt->read)
+		return HF_ANSWERED;
+	r->ereq.read = rt->read;
+	return HF_SUBMIT;
+}
+
+void hf_api_finish(struct hf_req *r)
+{
+	if (r->ereq.status != HF_ENGINE_OK) {
+		hf_render_error(r, 503, "overloaded",
+				"the engine stopped on a disk error; the outcome is unknown until a restart recovers");
+		r->retry_after = true;
+		return;
+	}
+	if (r->route->cmd != HF_CMD_NONE) {
+		hf_render_reply(r);
+		return;
+	}
+	if (r->route->render_ok) {
+		hf_jw_init(&r->out, r->arena);
+		r->status = r->route->ok_status;
+		r->route->render_ok(r);
+	}
+}

@@ -1,0 +1,79 @@
+/*
+ * arena.c: see arena.h. Chunks double from HF_ARENA_CHUNK_MIN; a request
+ * bigger than a chunk gets a chunk of its own size.
+ */
+#include "server/arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HF_ARENA_CHUNK_MIN (16u * 1024u)
+
+struct hf_arena_chunk {
+	struct hf_arena_chunk *next;
+	size_t cap;
+	max_align_t data[];
+};
+
+void *hf_arena_alloc(struct hf_arena *a, size_t n)
+{
+	n = (n + 15u) & ~(size_t)15u;
+	if (n == 0)
+		n = 16;
+	if (!a->head || a->used + n > a->head->cap) {
+		size_t cap = a->head ? a->head->cap * 2 : HF_ARENA_CHUNK_MIN;
+		if (cap < n)
+			cap = n;
+		struct hf_arena_chunk *c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+		c->next = a->head;
+		a->head = c;
+		a->used = 0;
+	}
+	void *p = (char *)a->head->data + a->used;
+	a->used += n;
+	a->total += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *hf_arena_strndup(struct hf_arena *a, const char *s, size_t n)
+{
+	char *p = hf_arena_alloc(a, n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+void hf_arena_reset(struct hf_arena *a)
+{
+	struct hf_arena_chunk *c = a->head;
+	if (!c)
+		return;
+	while (c->next) {
+		struct hf_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	a->head = c;
+	a->used = 0;
+	a->total = 0;
+}
+
+void hf_arena_free(struct hf_arena *a)
+{
+	struct hf_arena_chunk *c = a->head;
+	while (c) {
+		struct hf_arena_chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	a->head = NULL;
+	a->used = 0;
+	a->total = 0;
+}

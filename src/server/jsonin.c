@@ -1,0 +1,445 @@
+/*
+ * jsonin.c: see jsonin.h. One walker (jin_object) over schema tables; a
+ * new body is one table. A field's value lands at `off` bytes into its
+ * target: struct hf_cmd for top-level fields (or struct hf_body_extra when
+ * `extra` is set), the element struct for fields of array elements.
+ */
+#include "server/jsonin.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/assert.h"
+#include "base/limits.h"
+#include "server/jsonw.h"
+
+enum hf_jtype {
+	J_ID,      /* hf_str, an id */
+	J_NAME,    /* hf_str, 1..max bytes */
+	J_TEXT,    /* hf_str, 0..max bytes */
+	J_TIME,    /* int64_t ms, RFC 3339 */
+	J_U32,     /* uint32_t in [min, max] */
+	J_I32,     /* int32_t in [min, max] */
+	J_I64,     /* int64_t in [min, max] */
+	J_BOOL,    /* bool */
+	J_STATUS,  /* uint8_t enum hf_order_status, by name */
+	J_OBJECTS, /* array of objects (elem schema): pointer at off, u32 count at count_off */
+	J_IDS,     /* array of ids (struct hf_str): pointer at off, u32 count at count_off */
+};
+
+struct hf_jschema;
+
+/* Columns: JSON name, type, required, target offset, count offset (arrays),
+ * min, max (numbers: value; strings: bytes; arrays: elements), element
+ * schema, whether the target is struct hf_body_extra. */
+struct hf_jfield {
+	const char *name;
+	uint8_t type;
+	bool required;
+	uint32_t off;
+	uint32_t count_off;
+	int64_t min, max;
+	const struct hf_jschema *elem;
+	bool extra;
+};
+
+struct hf_jschema {
+	uint32_t elem_size; /* arrays: sizeof the element struct */
+	uint32_t n;
+	const struct hf_jfield *fields;
+};
+
+#define CMD(m) ((uint32_t)offsetof(struct hf_cmd, m))
+#define N(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- schemas ----------------------------------------------------------- */
+
+static const struct hf_jfield seat_spec_fields[] = {
+	{"id", J_ID, true, offsetof(struct hf_seat_spec, id), 0, 1, HF_ID_LEN_MAX, NULL, false},
+	{"section", J_TEXT, false, offsetof(struct hf_seat_spec, section), 0, 0, HF_NAME_LEN_MAX, NULL, false},
+	{"row", J_TEXT, false, offsetof(struct hf_seat_spec, row), 0, 0, HF_NAME_LEN_MAX, NULL, false},
+	{"number", J_I32, false, offsetof(struct hf_seat_spec, number), 0, INT32_MIN, INT32_MAX, NULL, false},
+	{"price", J_I64, true, offsetof(struct hf_seat_spec, price), 0, 0, HF_PRICE_MAX, NULL, false},
+	{"category", J_TEXT, false, offsetof(struct hf_seat_spec, category), 0, 0, HF_NAME_LEN_MAX, NULL, false},
+};
+static const struct hf_jschema seat_spec_schema = {sizeof(struct hf_seat_spec), N(seat_spec_fields), seat_spec_fields};
+
+static const struct hf_jfield seat_ref_fields[] = {
+	{"event", J_ID, true, offsetof(struct hf_seat_ref, event), 0, 1, HF_ID_LEN_MAX, NULL, false},
+	{"seat", J_ID, true, offsetof(struct hf_seat_ref, seat), 0, 1, HF_ID_LEN_MAX, NULL, false},
+};
+static const struct hf_jschema seat_ref_schema = {sizeof(struct hf_seat_ref), N(seat_ref_fields), seat_ref_fields};
+
+static const struct hf_jfield item_ref_fields[] = {
+	{"item", J_ID, true, offsetof(struct hf_item_ref, item), 0, 1, HF_ID_LEN_MAX, NULL, false},
+	{"quantity", J_U32, true, offsetof(struct hf_item_ref, quantity), 0, 1, HF_QUANTITY_MAX, NULL, false},
+	{"partial", J_BOOL, false, offsetof(struct hf_item_ref, partial), 0, 0, 0, NULL, false},
+};
+static const struct hf_jschema item_ref_schema = {sizeof(struct hf_item_ref), N(item_ref_fields), item_ref_fields};
+
+#define EV(m) CMD(u.event_create.m)
+static const struct hf_jfield event_fields[] = {
+	{"id", J_ID, true, EV(id), 0, 1, HF_ID_LEN_MAX, NULL, false},
+	{"name", J_NAME, true, EV(name), 0, 1, HF_NAME_LEN_MAX, NULL, false},
+	{"starts_at", J_TIME, true, EV(starts_at_ms), 0, 0, 0, NULL, false},
+	{"hold_ttl_s", J_U32, false, EV(hold_ttl_s), 0, 1, HF_HOLD_TTL_MAX_S, NULL, false},
+	{"max_per_customer", J_U32, false, EV(max_per_customer), 0, 0, HF_EVENT_SEATS_MAX, NULL, false},
+	{"sale_opens_at", J_TIME, false, EV(sale_opens_at_ms), 0, 0, 0, NULL, false},
+	{"sale_closes_at", J_TIME, false, EV(sale_closes_at_ms), 0, 0, 0, NULL, false},
+	{"seats", J_OBJECTS, true, EV(seats), EV(n_seats), 1, HF_EVENT_SEATS_MAX, &seat_spec_schema, false},
+};
+
+static const struct hf_jfield block_fields[] = {
+	{"seats", J_IDS, true, CMD(u.seats_block.seats), CMD(u.seats_block.n_seats), 1, HF_BLOCK_SEATS_MAX, NULL, false},
+};
+
+#define IT(m) CMD(u.item_create.m)
+static const struct hf_jfield item_fields[] = {
+	{"id", J_ID, true, IT(id), 0, 1, HF_ID_LEN_MAX, NULL, false},
+	{"name", J_NAME, true, IT(name), 0, 1, HF_NAME_LEN_MAX, NULL, false},
+	{"category", J_TEXT, false, IT(category), 0, 0, HF_NAME_LEN_MAX, NULL, false},
+	{"description", J_TEXT, false, IT(description), 0, 0, HF_TEXT_LEN_MAX, NULL, false},
+	{"image_url", J_TEXT, false, IT(image_url), 0, 0, HF_TEXT_LEN_MAX, NULL, false},
+	{"price", J_I64, true, IT(price), 0, 0, HF_PRICE_MAX, NULL, false},
+	{"stock", J_U32, true, IT(stock), 0, 0, HF_STOCK_MAX, NULL, false},
+};
+
+static const struct hf_jfield restock_fields[] = {
+	{"quantity", J_U32, true, CMD(u.item_restock.quantity), 0, 1, HF_STOCK_MAX, NULL, false},
+};
+
+#define LN(m) CMD(u.lines.m)
+#define CUSTOMER_FIELD {"customer", J_ID, false, CMD(customer), 0, 1, HF_ID_LEN_MAX, NULL, false}
+static const struct hf_jfield hold_create_fields[] = {
+	CUSTOMER_FIELD,
+	{"ttl_s", J_U32, false, LN(ttl_s), 0, 1, HF_HOLD_TTL_MAX_S, NULL, false},
+	{"seats", J_OBJECTS, false, LN(seats), LN(n_seats), 0, HF_HOLD_SEATS_MAX, &seat_ref_schema, false},
+	{"items", J_OBJECTS, false, LN(items), LN(n_items), 0, HF_HOLD_ITEMS_MAX, &item_ref_schema, false},
+};
+static const struct hf_jfield lines_fields[] = {
+	CUSTOMER_FIELD,
+	{"seats", J_OBJECTS, false, LN(seats), LN(n_seats), 0, HF_HOLD_SEATS_MAX, &seat_ref_schema, false},
+	{"items", J_OBJECTS, false, LN(items), LN(n_items), 0, HF_HOLD_ITEMS_MAX, &item_ref_schema, false},
+};
+static const struct hf_jfield extend_fields[] = {
+	CUSTOMER_FIELD,
+	{"ttl_s", J_U32, true, CMD(u.hold_op.ttl_s), 0, 1, HF_HOLD_TTL_MAX_S, NULL, false},
+};
+static const struct hf_jfield act_fields[] = {
+	CUSTOMER_FIELD,
+};
+static const struct hf_jfield status_fields[] = {
+	{"status", J_STATUS, true, CMD(u.order_op.status), 0, 0, 0, NULL, false},
+	{"expect", J_STATUS, false, CMD(u.order_op.expect), 0, 0, 0, NULL, false},
+};
+static const struct hf_jfield token_fields[] = {
+	{"customer", J_ID, true, offsetof(struct hf_body_extra, customer), 0, 1, HF_ID_LEN_MAX, NULL, true},
+	{"ttl_s", J_U32, false, offsetof(struct hf_body_extra, ttl_s), 0, 1, HF_TOKEN_TTL_MAX_S, NULL, true},
+};
+static const struct hf_jfield clock_fields[] = {
+	/* Ten years of test time in one call is more than any test needs. */
+	{"advance_s", J_U32, true, offsetof(struct hf_body_extra, advance_s), 0, 1, 10u * 366u * 86400u, NULL, true},
+};
+
+/* Indexed by enum hf_body. */
+static const struct hf_jschema bodies[HF_BODY_COUNT] = {
+	[HF_BODY_NONE] = {0, 0, NULL},
+	[HF_BODY_EVENT] = {0, N(event_fields), event_fields},
+	[HF_BODY_BLOCK] = {0, N(block_fields), block_fields},
+	[HF_BODY_ITEM] = {0, N(item_fields), item_fields},
+	[HF_BODY_RESTOCK] = {0, N(restock_fields), restock_fields},
+	[HF_BODY_HOLD_CREATE] = {0, N(hold_create_fields), hold_create_fields},
+	[HF_BODY_LINES] = {0, N(lines_fields), lines_fields},
+	[HF_BODY_EXTEND] = {0, N(extend_fields), extend_fields},
+	[HF_BODY_ACT] = {0, N(act_fields), act_fields},
+	[HF_BODY_STATUS] = {0, N(status_fields), status_fields},
+	[HF_BODY_TOKEN] = {0, N(token_fields), token_fields},
+	[HF_BODY_CLOCK] = {0, N(clock_fields), clock_fields},
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static const char *const status_names[] = {"under_review", "packaged", "shipped", "delivered",
+					   "canceled"};
+
+int hf_jsonin_status(const char *s, size_t n)
+{
+	for (int i = 0; i < (int)N(status_names); i++)
+		if (strlen(status_names[i]) == n && !memcmp(status_names[i], s, n))
+			return i;
+	return -1;
+}
+
+bool hf_jsonin_id_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > HF_ID_LEN_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '.' || c == '_' || c == ':' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+uint64_t hf_jsonin_booking_id(char prefix, const char *s, size_t n)
+{
+	if (n < 3 || n > 22 || s[0] != prefix || s[1] != '-' || s[2] == '0')
+		return 0;
+	uint64_t v = 0;
+	for (size_t i = 2; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		uint64_t d = (uint64_t)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return 0;
+		v = v * 10 + d;
+	}
+	return v;
+}
+
+struct jin {
+	struct hf_arena *arena;
+	struct hf_jerr *err;
+	char path[128];
+	size_t path_len;
+};
+
+__attribute__((format(printf, 3, 4))) static int jin_fail(struct jin *j, unsigned status,
+							     const char *fmt, ...)
+{
+	struct hf_jerr *e = j->err;
+	e->status = status;
+	snprintf(e->path, sizeof(e->path), "%.*s", (int)j->path_len, j->path);
+	va_list ap;
+	va_start(ap, fmt);
+	char m[200];
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	if (j->path_len)
+		snprintf(e->msg, sizeof(e->msg), "%s: %s", e->path, m);
+	else
+		snprintf(e->msg, sizeof(e->msg), "%s", m);
+	return -1;
+}
+
+/* Appends ".name" or "[i]" to the path; returns the old length to restore. */
+static size_t path_push(struct jin *j, const char *name, long idx)
+{
+	size_t old = j->path_len;
+	int n;
+	if (name)
+		n = snprintf(j->path + old, sizeof(j->path) - old, "%s%s", old ? "." : "", name);
+	else
+		n = snprintf(j->path + old, sizeof(j->path) - old, "[%ld]", idx);
+	if (n > 0)
+		j->path_len = old + (size_t)n < sizeof(j->path) ? old + (size_t)n : sizeof(j->path) - 1;
+	return old;
+}
+
+static void path_pop(struct jin *j, size_t old)
+{
+	j->path_len = old;
+	j->path[old] = 0;
+}
+
+static int jin_string(struct jin *j, const json_t *v, const struct hf_jfield *f,
+		      struct hf_str *out)
+{
+	if (!json_is_string(v))
+		return jin_fail(j, 400, "expected a string");
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	if (f->type == J_ID) {
+		if (!hf_jsonin_id_ok(s, n))
+			return jin_fail(j, 400,
+					"expected an id: 1 to %d characters of A-Z a-z 0-9 . _ : -",
+					HF_ID_LEN_MAX);
+	} else if ((int64_t)n < f->min || (int64_t)n > f->max) {
+		return jin_fail(j, 400, "expected %lld to %lld bytes of text", (long long)f->min,
+				(long long)f->max);
+	}
+	char *p = hf_arena_strndup(j->arena, s, n);
+	if (!p)
+		return jin_fail(j, 503, "out of memory");
+	out->ptr = p;
+	out->len = (uint32_t)n;
+	return 0;
+}
+
+static int jin_int(struct jin *j, const json_t *v, const struct hf_jfield *f, int64_t *out)
+{
+	if (!json_is_integer(v))
+		return jin_fail(j, 400, "expected an integer from %lld to %lld",
+				(long long)f->min, (long long)f->max);
+	json_int_t x = json_integer_value(v);
+	if (x < f->min || x > f->max)
+		return jin_fail(j, 400, "expected an integer from %lld to %lld",
+				(long long)f->min, (long long)f->max);
+	*out = (int64_t)x;
+	return 0;
+}
+
+static int jin_object(struct jin *j, const json_t *obj, const struct hf_jschema *s, void *target,
+		      void *extra);
+
+static int jin_value(struct jin *j, const json_t *v, const struct hf_jfield *f, void *base)
+{
+	char *at = (char *)base + f->off;
+	int64_t x;
+	switch (f->type) {
+	case J_ID:
+	case J_NAME:
+	case J_TEXT:
+		return jin_string(j, v, f, (struct hf_str *)at);
+	case J_TIME: {
+		if (!json_is_string(v))
+			return jin_fail(j, 400, "expected an RFC 3339 time string");
+		int64_t ms;
+		if (hf_time_parse(json_string_value(v), json_string_length(v), &ms) < 0)
+			return jin_fail(j, 400,
+					"expected an RFC 3339 time like 2026-11-22T20:00:00Z");
+		memcpy(at, &ms, sizeof(ms));
+		return 0;
+	}
+	case J_U32: {
+		if (jin_int(j, v, f, &x) < 0)
+			return -1;
+		uint32_t u = (uint32_t)x;
+		memcpy(at, &u, sizeof(u));
+		return 0;
+	}
+	case J_I32: {
+		if (jin_int(j, v, f, &x) < 0)
+			return -1;
+		int32_t i = (int32_t)x;
+		memcpy(at, &i, sizeof(i));
+		return 0;
+	}
+	case J_I64:
+		if (jin_int(j, v, f, &x) < 0)
+			return -1;
+		memcpy(at, &x, sizeof(x));
+		return 0;
+	case J_BOOL: {
+		if (!json_is_boolean(v))
+			return jin_fail(j, 400, "expected true or false");
+		bool b = json_is_true(v);
+		memcpy(at, &b, sizeof(b));
+		return 0;
+	}
+	case J_STATUS: {
+		int st = json_is_string(v)
+				 ? hf_jsonin_status(json_string_value(v), json_string_length(v))
+				 : -1;
+		if (st < 0)
+			return jin_fail(j, 400,
+					"expected one of under_review, packaged, shipped, delivered, canceled");
+		uint8_t u = (uint8_t)st;
+		memcpy(at, &u, sizeof(u));
+		return 0;
+	}
+	case J_OBJECTS:
+	case J_IDS: {
+		if (!json_is_array(v))
+			return jin_fail(j, 400, "expected an array");
+		size_t n = json_array_size(v);
+		if ((int64_t)n < f->min)
+			return jin_fail(j, 400, "expected at least %lld elements", (long long)f->min);
+		if ((int64_t)n > f->max)
+			return jin_fail(j, 413, "at most %lld elements are allowed", (long long)f->max);
+		size_t esz = f->type == J_IDS ? sizeof(struct hf_str) : f->elem->elem_size;
+		char *arr = n ? hf_arena_alloc(j->arena, n * esz) : NULL;
+		if (n && !arr)
+			return jin_fail(j, 503, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			size_t old = path_push(j, NULL, (long)i);
+			const json_t *e = json_array_get(v, i);
+			int rc;
+			if (f->type == J_IDS) {
+				struct hf_jfield idf = {"", J_ID, true, 0, 0, 1, HF_ID_LEN_MAX, NULL, false};
+				rc = jin_string(j, e, &idf, (struct hf_str *)(arr + i * esz));
+			} else {
+				rc = jin_object(j, e, f->elem, arr + i * esz, NULL);
+			}
+			if (rc < 0)
+				return -1;
+			path_pop(j, old);
+		}
+		const void *p = arr;
+		uint32_t cnt = (uint32_t)n;
+		memcpy(at, &p, sizeof(p));
+		memcpy((char *)base + f->count_off, &cnt, sizeof(cnt));
+		return 0;
+	}
+	}
+	HF_UNREACHABLE();
+	return -1;
+}
+
+/* Checks obj against schema s: unknown fields first (a typo must not be
+ * silently ignored), then each field in table order. */
+static int jin_object(struct jin *j, const json_t *obj, const struct hf_jschema *s, void *target,
+		      void *extra)
+{
+	if (!json_is_object(obj))
+		return jin_fail(j, 400, "expected an object");
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)obj, key, v) {
+		uint32_t i = 0;
+		while (i < s->n && strcmp(s->fields[i].name, key))
+			i++;
+		if (i == s->n) {
+			size_t old = path_push(j, key, 0);
+			jin_fail(j, 400, "unknown field");
+			path_pop(j, old);
+			/* The message names the field even when the path is cut. */
+			snprintf(j->err->msg, sizeof(j->err->msg), "unknown field '%.100s'%s%.100s",
+				 key, j->path_len ? " in " : "", j->path);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct hf_jfield *f = &s->fields[i];
+		const json_t *fv = json_object_get(obj, f->name);
+		size_t old = path_push(j, f->name, 0);
+		if (!fv || json_is_null(fv)) {
+			if (f->required)
+				return jin_fail(j, 400, "required field is missing");
+		} else if (jin_value(j, fv, f, f->extra ? extra : target) < 0) {
+			return -1;
+		}
+		path_pop(j, old);
+	}
+	return 0;
+}
+
+int hf_jsonin_parse(enum hf_body which, const char *body, size_t len, struct hf_arena *arena,
+		    struct hf_cmd *cmd, struct hf_body_extra *extra, struct hf_jerr *err)
+{
+	HF_ASSERT(which < HF_BODY_COUNT);
+	memset(err, 0, sizeof(*err));
+	memset(extra, 0, sizeof(*extra));
+	struct jin j = {.arena = arena, .err = err};
+	if (which == HF_BODY_STATUS)
+		cmd->u.order_op.expect = HF_ORDER_STATUS_ANY;
+	size_t i = 0;
+	while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
+		i++;
+	if (i == len)
+		body = "{}", len = 2;
+	json_error_t je;
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root)
+		return jin_fail(&j, 400, "malformed JSON at line %d column %d: %s", je.line,
+				je.column, je.text);
+	int rc = jin_object(&j, root, &bodies[which], cmd, extra);
+	json_decref(root);
+	return rc;
+}

@@ -1,0 +1,327 @@
+/*
+ * render.c: every JSON answer of a write, and the one error shape
+ * {"error": {"code", "message", ...details}}.
+ *
+ * Invariant (idempotent replays are byte-identical): a write's answer is a
+ * function of the reply, the command (which an accepted replay shares with
+ * the first request: same method, path and body) and immutable names
+ * (hf_sm_event_id, hf_sm_seat_id, hf_sm_item_id, hf_sm_customer_name).
+ * Nothing here reads the current state or the current time.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/assert.h"
+#include "core/sm.h"
+#include "server/server.h"
+
+/* The one table from core results to HTTP. Columns: HTTP status, error
+ * code (SPEC section 4; NULL for HF_OK), message. HF_NOT_OWNER reads
+ * exactly like an unknown id (same status, code and message, chosen by the
+ * command) so another customer's holds and orders cannot be told from ids
+ * that do not exist. */
+static const struct {
+	uint16_t status;
+	const char *code;
+	const char *message;
+} result_http[HF_RESULT_COUNT] = {
+	[HF_OK] = {200, NULL, NULL},
+	[HF_TOO_MANY_LINES] = {413, "payload_too_large",
+			       "too many lines: a hold or order takes at most 100 seats and 50 items"},
+	[HF_BAD_REQUEST] = {400, "bad_request",
+			    "the request is not valid (no lines, a seat named twice, a ttl past the maximum, a missing customer, sale window reversed ...)"},
+	[HF_ALREADY_EXISTS] = {409, "already_exists", "an entry with this id already exists"},
+	[HF_CAPACITY_FULL] = {503, "overloaded", "the server's capacity for this kind of entry is full"},
+	[HF_UNKNOWN_HOLD] = {404, "not_found", "hold not found"},
+	[HF_UNKNOWN_ORDER] = {404, "not_found", "order not found"},
+	[HF_NOT_OWNER] = {404, "not_found", NULL},
+	[HF_HOLD_EXPIRED] = {409, "hold_expired", "the hold has expired"},
+	[HF_HOLD_NOT_ACTIVE] = {409, "hold_not_active", "the hold is no longer active (confirmed or released)"},
+	[HF_UNKNOWN_EVENT] = {404, "not_found", "event not found"},
+	[HF_UNKNOWN_SEAT] = {404, "not_found", "seat not found"},
+	[HF_UNKNOWN_ITEM] = {404, "not_found", "item not found"},
+	[HF_SALE_CLOSED] = {409, "sale_closed", "the sale of this event is not open"},
+	[HF_LIMIT_EXCEEDED] = {409, "limit_exceeded",
+			       "a limit would be passed (seats per customer for the event, active holds per customer, or maximum stock)"},
+	[HF_SEATS_UNAVAILABLE] = {409, "seats_unavailable", "some seats are held or sold"},
+	[HF_SEATS_BLOCKED] = {409, "seats_unavailable", "some seats are blocked (not for sale)"},
+	[HF_INSUFFICIENT_STOCK] = {409, "insufficient_stock", "not enough stock"},
+	[HF_STATUS_MISMATCH] = {409, "invalid_transition", "the order's status is not the expected one"},
+	[HF_INVALID_TRANSITION] = {409, "invalid_transition", "the order cannot move to that status"},
+	[HF_IDEMPOTENCY_KEY_REUSED] = {409, "idempotency_key_reused",
+				       "this Idempotency-Key was used with a different request"},
+};
+
+void hf_render_error_begin(struct hf_req *r, uint16_t status, const char *code,
+			   const char *message)
+{
+	hf_jw_init(&r->out, r->arena);
+	r->status = status;
+	r->err_code = code;
+	hf_jw_obj(&r->out);
+	hf_jw_key(&r->out, "error");
+	hf_jw_obj(&r->out);
+	hf_jw_key(&r->out, "code");
+	hf_jw_cstr(&r->out, code);
+	hf_jw_key(&r->out, "message");
+	hf_jw_cstr(&r->out, message);
+}
+
+void hf_render_error_end(struct hf_req *r)
+{
+	hf_jw_obj_end(&r->out);
+	hf_jw_obj_end(&r->out);
+}
+
+void hf_render_error(struct hf_req *r, uint16_t status, const char *code, const char *message)
+{
+	hf_render_error_begin(r, status, code, message);
+	hf_render_error_end(r);
+}
+
+void hf_render_booking_id(struct hf_jw *jw, char prefix, uint64_t id)
+{
+	char t[32];
+	int n = snprintf(t, sizeof(t), "%c-%llu", prefix, (unsigned long long)id);
+	hf_jw_str(jw, t, (size_t)n);
+}
+
+static void jw_hstr(struct hf_jw *jw, struct hf_str s) { hf_jw_str(jw, s.ptr, s.len); }
+
+/* {"event": .., "seat": ..} of a seat index. */
+static void seat_ref(struct hf_jw *jw, const struct hf_sm *sm, uint32_t seat)
+{
+	uint32_t ev = 0;
+	struct hf_str sid = hf_sm_seat_id(sm, seat, &ev);
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "event");
+	jw_hstr(jw, hf_sm_event_id(sm, ev));
+	hf_jw_key(jw, "seat");
+	jw_hstr(jw, sid);
+	hf_jw_obj_end(jw);
+}
+
+void hf_render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b,
+		       bool is_order, int64_t now_ms)
+{
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "id");
+	hf_render_booking_id(jw, is_order ? 'o' : 'h', b->id);
+	hf_jw_key(jw, "customer");
+	jw_hstr(jw, hf_sm_customer_name(sm, b->customer));
+	if (is_order) {
+		hf_jw_key(jw, "status");
+		hf_jw_cstr(jw, hf_order_status_name((enum hf_order_status)b->state));
+	} else {
+		/* A read may run before the apply that expires the hold; now_ms < 0
+		 * (write replies) shows the state as applied. */
+		uint8_t st = b->state;
+		if (now_ms >= 0 && st == HF_HOLD_ACTIVE && b->expires_at_ms <= now_ms)
+			st = HF_HOLD_EXPIRED_STATE;
+		hf_jw_key(jw, "state");
+		hf_jw_cstr(jw, hf_hold_state_name((enum hf_hold_state)st));
+	}
+	hf_jw_key(jw, "created_at");
+	hf_jw_time(jw, b->created_at_ms);
+	if (!is_order) {
+		hf_jw_key(jw, "expires_at");
+		hf_jw_time(jw, b->expires_at_ms);
+		if (b->order) {
+			hf_jw_key(jw, "order");
+			hf_render_booking_id(jw, 'o', b->order);
+		}
+	}
+	hf_jw_key(jw, "seats");
+	hf_jw_arr(jw);
+	for (uint32_t i = 0; i < b->n_seats; i++) {
+		uint32_t ev = 0;
+		struct hf_str sid = hf_sm_seat_id(sm, b->seats[i].seat, &ev);
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "event");
+		jw_hstr(jw, hf_sm_event_id(sm, ev));
+		hf_jw_key(jw, "seat");
+		jw_hstr(jw, sid);
+		hf_jw_key(jw, "price");
+		hf_jw_i64(jw, b->seats[i].price);
+		hf_jw_obj_end(jw);
+	}
+	hf_jw_arr_end(jw);
+	hf_jw_key(jw, "items");
+	hf_jw_arr(jw);
+	for (uint32_t i = 0; i < b->n_items; i++) {
+		const struct hf_view_item *it = &b->items[i];
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "item");
+		jw_hstr(jw, hf_sm_item_id(sm, it->item));
+		hf_jw_key(jw, "quantity");
+		hf_jw_u64(jw, it->quantity);
+		hf_jw_key(jw, "requested");
+		hf_jw_u64(jw, it->requested);
+		hf_jw_key(jw, "price");
+		hf_jw_i64(jw, it->price);
+		hf_jw_key(jw, "line_total");
+		hf_jw_i64(jw, it->price * (int64_t)it->quantity);
+		hf_jw_obj_end(jw);
+	}
+	hf_jw_arr_end(jw);
+	hf_jw_key(jw, "total");
+	hf_jw_i64(jw, b->total);
+	hf_jw_key(jw, "fees");
+	hf_jw_i64(jw, b->fees);
+	hf_jw_key(jw, "total_with_fees");
+	hf_jw_i64(jw, b->total_with_fees);
+	hf_jw_obj_end(jw);
+}
+
+/* The seat lines of the command (for names given by request position). */
+static void cmd_seat_at(const struct hf_cmd *c, uint32_t pos, struct hf_str *event,
+			struct hf_str *seat)
+{
+	*event = (struct hf_str){0};
+	*seat = (struct hf_str){0};
+	switch (c->type) {
+	case HF_CMD_SEATS_BLOCK:
+	case HF_CMD_SEATS_UNBLOCK:
+		*event = c->u.seats_block.event;
+		if (pos < c->u.seats_block.n_seats)
+			*seat = c->u.seats_block.seats[pos];
+		break;
+	case HF_CMD_HOLD_CREATE:
+	case HF_CMD_HOLD_ADD:
+	case HF_CMD_HOLD_REMOVE:
+	case HF_CMD_ORDER_CREATE:
+		if (pos < c->u.lines.n_seats) {
+			*event = c->u.lines.seats[pos].event;
+			*seat = c->u.lines.seats[pos].seat;
+		}
+		break;
+	}
+}
+
+static void render_refusal(struct hf_req *r)
+{
+	const struct hf_reply *rp = &r->ereq.reply;
+	const struct hf_cmd *c = &r->ereq.cmd;
+	const struct hf_sm *sm = r->srv->sm;
+	struct hf_jw *jw = &r->out;
+	uint8_t res = rp->result;
+	HF_ASSERT(res > HF_OK && res < HF_RESULT_COUNT);
+	uint16_t status = result_http[res].status;
+	const char *code = result_http[res].code;
+	char msg[256];
+	const char *message = result_http[res].message;
+
+	switch (res) {
+	case HF_UNKNOWN_HOLD:
+	case HF_UNKNOWN_ORDER:
+	case HF_NOT_OWNER: {
+		bool order = c->type == HF_CMD_ORDER_CANCEL || c->type == HF_CMD_ORDER_STATUS;
+		uint64_t id = order ? c->u.order_op.order : c->u.hold_op.hold;
+		if (c->type == HF_CMD_HOLD_ADD || c->type == HF_CMD_HOLD_REMOVE)
+			id = c->u.lines.hold;
+		snprintf(msg, sizeof(msg), "%s %c-%llu not found", order ? "order" : "hold",
+			 order ? 'o' : 'h', (unsigned long long)id);
+		hf_render_error_begin(r, 404, "not_found", msg);
+		hf_jw_key(jw, order ? "order" : "hold");
+		hf_render_booking_id(jw, order ? 'o' : 'h', id);
+		hf_render_error_end(r);
+		return;
+	}
+	default:
+		break;
+	}
+	hf_render_error_begin(r, status, code, message);
+	switch (res) {
+	case HF_SEATS_UNAVAILABLE:
+	case HF_SEATS_BLOCKED:
+		hf_jw_key(jw, "reason");
+		hf_jw_cstr(jw, res == HF_SEATS_BLOCKED ? "blocked" : "held_or_sold");
+		hf_jw_key(jw, "seats");
+		hf_jw_arr(jw);
+		for (uint32_t i = 0; i < rp->n_bad_seats && i < HF_HOLD_SEATS_MAX; i++)
+			seat_ref(jw, sm, rp->bad_seats[i]);
+		hf_jw_arr_end(jw);
+		break;
+	case HF_UNKNOWN_SEAT:
+	case HF_UNKNOWN_EVENT: {
+		struct hf_str ev, seat;
+		if (res == HF_UNKNOWN_EVENT) {
+			if (c->type == HF_CMD_SEATS_BLOCK || c->type == HF_CMD_SEATS_UNBLOCK)
+				ev = c->u.seats_block.event;
+			else
+				cmd_seat_at(c, rp->n_bad_seats ? rp->bad_seats[0] : 0, &ev, &seat);
+			hf_jw_key(jw, "event");
+			jw_hstr(jw, ev);
+			break;
+		}
+		hf_jw_key(jw, "seats");
+		hf_jw_arr(jw);
+		for (uint32_t i = 0; i < rp->n_bad_seats && i < HF_HOLD_SEATS_MAX; i++) {
+			cmd_seat_at(c, rp->bad_seats[i], &ev, &seat);
+			hf_jw_obj(jw);
+			hf_jw_key(jw, "event");
+			jw_hstr(jw, ev);
+			hf_jw_key(jw, "seat");
+			jw_hstr(jw, seat);
+			hf_jw_obj_end(jw);
+		}
+		hf_jw_arr_end(jw);
+		break;
+	}
+	case HF_UNKNOWN_ITEM: {
+		struct hf_str item = {0};
+		if (c->type == HF_CMD_ITEM_RESTOCK)
+			item = c->u.item_restock.item;
+		else if (rp->bad_item < c->u.lines.n_items)
+			item = c->u.lines.items[rp->bad_item].item;
+		hf_jw_key(jw, "item");
+		jw_hstr(jw, item);
+		break;
+	}
+	case HF_INSUFFICIENT_STOCK:
+		hf_jw_key(jw, "item");
+		jw_hstr(jw, hf_sm_item_id(sm, rp->bad_item));
+		hf_jw_key(jw, "available");
+		hf_jw_u64(jw, rp->available);
+		break;
+	case HF_INVALID_TRANSITION:
+	case HF_STATUS_MISMATCH:
+		hf_jw_key(jw, "current_status");
+		hf_jw_cstr(jw, hf_order_status_name((enum hf_order_status)rp->current_status));
+		if (c->type == HF_CMD_ORDER_STATUS) {
+			hf_jw_key(jw, "requested_status");
+			hf_jw_cstr(jw, hf_order_status_name((enum hf_order_status)c->u.order_op.status));
+		}
+		break;
+	case HF_CAPACITY_FULL:
+		r->retry_after = true;
+		break;
+	default:
+		break;
+	}
+	hf_render_error_end(r);
+}
+
+void hf_render_reply(struct hf_req *r)
+{
+	const struct hf_reply *rp = &r->ereq.reply;
+	r->replayed = rp->replayed;
+	if (rp->result != HF_OK) {
+		render_refusal(r);
+		return;
+	}
+	switch (rp->kind) {
+	case HF_REPLY_HOLD:
+	case HF_REPLY_ORDER:
+		hf_jw_init(&r->out, r->arena);
+		r->status = r->route->ok_status;
+		hf_render_booking(&r->out, r->srv->sm, &rp->booking, rp->kind == HF_REPLY_ORDER, -1);
+		return;
+	default:
+		HF_ASSERT(r->route->render_ok);
+		hf_jw_init(&r->out, r->arena);
+		r->status = r->route->ok_status;
+		r->route->render_ok(r);
+		return;
+	}
+}

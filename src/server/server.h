@@ -1,0 +1,178 @@
+/*
+ * server.h: the pieces of `holdfast serve` and how a request flows through
+ * them (internal to src/server/).
+ *
+ *   http.c   libmicrohttpd glue: connections, body buffering, limits, the
+ *            whole-request timeout, suspend/resume around the engine.
+ *   api.c    the routing table (one static array) and each route's work:
+ *            build a command, or read the state, or answer locally.
+ *   render.c the result -> HTTP table, the error shape, bookings as JSON.
+ *   metrics.c the metrics table and the counters behind it.
+ *
+ * A request's life (every step on a libmicrohttpd worker thread unless
+ * said otherwise):
+ *   1. headers in: route matched, auth checked, body buffered into the
+ *      connection's arena (413 past the route's limit).
+ *   2. body complete: parsed into r->ereq.cmd (a write) or r->ereq.read set
+ *      (a read); the connection is suspended, THEN the request is submitted
+ *      (so the engine's resume can never come before the suspend).
+ *   3. engine thread: reads render their JSON into r->out on the sequencer
+ *      thread; for every request, done() just resumes the connection.
+ *   4. resumed: writes are rendered from the reply (render.c), the
+ *      response is queued; after it is sent the arena is reset.
+ * A request that fails before step 2 is answered at once.
+ *
+ * Ownership: struct hf_req and all it points to live in the connection's
+ * arena (hf_conn.arena) until the request completes.
+ */
+#ifndef HF_SERVER_SERVER_H
+#define HF_SERVER_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/cmd.h"
+#include "engine/engine.h"
+#include "server/arena.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/jsonin.h"
+#include "server/jsonw.h"
+
+struct MHD_Connection;
+struct MHD_Daemon;
+struct hf_req;
+struct hf_conn;
+
+struct hf_server {
+	struct hf_server_config cfg;
+	const char *admin_key;  /* from the file or the environment */
+	size_t admin_key_len;
+	struct hf_engine *engine;
+	const struct hf_sm *sm; /* immutable names only (hf_engine_sm) */
+	struct hf_auth auth;
+	struct MHD_Daemon *mhd;
+	uint16_t port;          /* bound port (cfg may say 0) */
+	atomic_int_fast64_t in_flight; /* requests between step 2 and the response */
+	atomic_bool stopping;
+};
+
+/* ---- routes (api.c) ---------------------------------------------------- */
+
+enum hf_auth_need { HF_AUTH_PUBLIC = 0, HF_AUTH_CUSTOMER = 1, HF_AUTH_ADMIN = 2 };
+
+/* prepare: returns HF_ANSWERED (r->status and r->out are the response) or
+ * HF_SUBMIT (r->ereq is a write or a read to submit). */
+enum { HF_ANSWERED = 0, HF_SUBMIT = 1 };
+typedef int (*hf_route_fn)(struct hf_req *r);
+typedef void (*hf_render_fn)(struct hf_req *r);
+
+struct hf_route {
+	const char *method;
+	const char *pattern;      /* "/holds/{id}/add": at most one {id} */
+	uint8_t auth;             /* enum hf_auth_need */
+	uint8_t body;             /* enum hf_body */
+	uint8_t cmd;              /* enum hf_cmd_type: a write; HF_CMD_NONE: not a write */
+	uint16_t ok_status;       /* 200 or 201 */
+	uint32_t body_max;        /* bytes */
+	hf_route_fn prepare;      /* NULL: nothing beyond the generic steps */
+	hf_request_read_fn read;  /* a read on the sequencer thread */
+	hf_render_fn render_ok;   /* writes answering kind NONE/EVENT/ITEM; reads needing a last step */
+};
+
+/* Matches method + path. Returns the route index and sets *param to the
+ * {id} segment, or -1 (no path matched) / -2 (path matched, not method). */
+int hf_route_match(const char *method, const char *path, struct hf_str *param /* out */);
+const struct hf_route *hf_route_get(int index);
+uint32_t hf_route_count(void);
+
+/* ---- a request ---------------------------------------------------------- */
+
+enum hf_stage { HF_STAGE_RECEIVING = 0, HF_STAGE_PARKED = 1, HF_STAGE_ANSWERED = 2 };
+
+struct hf_req {
+	struct hf_server *srv;
+	struct hf_conn *conn;
+	struct hf_arena *arena;   /* the connection's */
+	struct MHD_Connection *mc;
+	int route_index;          /* -1: none */
+	const struct hf_route *route;
+	struct hf_str param;      /* the {id} of the path */
+	uint64_t booking_id;      /* the {id} as a hold or order number */
+	const char *method, *path;
+	uint8_t stage;            /* enum hf_stage */
+	/* headers and query arguments (NULL: absent), set by http.c */
+	const char *authorization, *idem_key, *content_type, *q_limit, *q_after;
+	uint32_t list_limit;      /* customer lists */
+	uint64_t list_after;
+	uint64_t t0_ns;
+	/* body */
+	char *body;
+	size_t body_len, body_cap;
+	bool body_too_large;
+	/* who */
+	bool admin;
+	struct hf_str customer;   /* the token's customer (empty with the admin key) */
+	char customer_buf[HF_ID_LEN_MAX + 1];
+	struct hf_body_extra extra;
+	/* the engine request (write: cmd; read: read) */
+	struct hf_request ereq;
+	struct hf_sm_stats stats; /* GET /metrics: filled by its read */
+	/* response */
+	uint16_t status;
+	const char *resp_type;    /* NULL: application/json */
+	const char *err_code;     /* for the log line */
+	bool retry_after;
+	bool replayed;
+	const char *allow;        /* 405: the Allow header */
+	struct hf_jw out;
+};
+
+/* Steps 1-2 for a request whose body is complete: route, auth, body,
+ * command. HF_ANSWERED or HF_SUBMIT. */
+int hf_api_dispatch(struct hf_req *r);
+/* Step 4: the engine is done with r->ereq; render the answer. */
+void hf_api_finish(struct hf_req *r);
+
+/* ---- rendering (render.c) ---------------------------------------------- */
+
+/* Opens {"error":{"code":..,"message":.. and leaves the object open for
+ * details; hf_render_error_end closes it. Sets r->status and r->err_code. */
+void hf_render_error_begin(struct hf_req *r, uint16_t status, const char *code,
+			   const char *message);
+void hf_render_error_end(struct hf_req *r);
+/* A complete error without details. */
+void hf_render_error(struct hf_req *r, uint16_t status, const char *code, const char *message);
+/* A write's answer from r->ereq.reply (and the command, for names the
+ * reply gives by request position): the result table, details, bookings. */
+void hf_render_reply(struct hf_req *r);
+/* A hold or order as JSON (names through the immutable-name accessors). */
+void hf_render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b,
+		       bool is_order, int64_t now_ms);
+/* "h-12" / "o-7" */
+void hf_render_booking_id(struct hf_jw *jw, char prefix, uint64_t id);
+
+/* ---- metrics (metrics.c) ----------------------------------------------- */
+
+void hf_metrics_request(int route_index, unsigned status, uint64_t latency_us);
+void hf_metrics_conn(int delta);
+void hf_metrics_timeout(void);
+void hf_metrics_render(struct hf_req *r, const struct hf_engine_stats *es,
+		       const struct hf_sm_stats *ss);
+
+/* ---- time --------------------------------------------------------------- */
+
+/* The server's now: the engine's test clock with --test-clock, else the
+ * real time. */
+int64_t hf_server_now_ms(struct hf_server *s);
+uint64_t hf_mono_ns(void);
+
+/* ---- the server (http.c) ----------------------------------------------- */
+
+/* Opens the engine, binds, starts the workers. -1 with err. */
+int hf_server_start(struct hf_server *s, char *err, size_t err_cap);
+/* Stops accepting, finishes in-flight requests, closes the engine. */
+void hf_server_stop(struct hf_server *s);
+
+#endif
