@@ -398,18 +398,25 @@ static int prep_token(struct hf_req *r)
 	return HF_ANSWERED;
 }
 
-/* Moves the test clock, then submits a TICK so the state (expiries) is at
- * the new time before the answer: a read after it sees expired holds. */
+/* Moves the test clock (the engine queues a TICK at the new time), then
+ * submits a read, which runs after that TICK: the answer comes once the
+ * expiries of the new time are applied and durable, so whatever the client
+ * does next sees them. */
 static int prep_clock(struct hf_req *r)
 {
 	if (!r->srv->cfg.test_clock) {
 		hf_render_error(r, 404, "not_found", "no such route (the server runs without --test-clock)");
 		return HF_ANSWERED;
 	}
-	hf_engine_clock_advance(r->srv->engine, (int64_t)r->extra.advance_s * 1000);
-	memset(&r->ereq.cmd.idem_key, 0, sizeof(r->ereq.cmd.idem_key));
-	r->ereq.cmd.idem_fingerprint = 0;
+	int64_t now = hf_engine_clock_advance(r->srv->engine, (int64_t)r->extra.advance_s * 1000);
+	atomic_store(&r->srv->test_now_ms, now);
 	return HF_SUBMIT;
+}
+
+static void read_clock(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	(void)sm;
+	req_of(q)->clock_ms = now_ms;
 }
 
 static int prep_health(struct hf_req *r)
@@ -493,7 +500,7 @@ static void ok_clock(struct hf_req *r)
 	struct hf_jw *jw = &r->out;
 	hf_jw_obj(jw);
 	hf_jw_key(jw, "now");
-	hf_jw_time(jw, r->ereq.applied_at_ms);
+	hf_jw_time(jw, r->clock_ms);
 	hf_jw_obj_end(jw);
 }
 
@@ -537,7 +544,7 @@ static const struct hf_route routes[] = {
 	{"GET", "/customers/{id}/holds", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_customer_list, read_holds, NULL},
 	{"GET", "/customers/{id}/orders", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_customer_list, read_orders, NULL},
 	{"POST", "/tokens", ADM, HF_BODY_TOKEN, HF_CMD_NONE, 201, BODY, prep_token, NULL, NULL},
-	{"POST", "/admin/clock", ADM, HF_BODY_CLOCK, HF_CMD_TICK, 200, BODY, prep_clock, NULL, ok_clock},
+	{"POST", "/admin/clock", ADM, HF_BODY_CLOCK, HF_CMD_NONE, 200, BODY, prep_clock, read_clock, ok_clock},
 	{"GET", "/metrics", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, NULL, read_metrics, ok_metrics},
 	{"GET", "/health", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_health, NULL, NULL},
 };

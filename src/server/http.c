@@ -66,7 +66,7 @@ static int64_t mono_ms(void) { return (int64_t)(hf_mono_ns() / 1000000u); }
 int64_t hf_server_now_ms(struct hf_server *s)
 {
 	if (s->cfg.test_clock)
-		return hf_engine_clock_advance(s->engine, 0);
+		return atomic_load(&s->test_now_ms);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -374,6 +374,8 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 	if (!s->engine)
 		return -1;
 	s->sm = hf_engine_sm(s->engine);
+	if (s->cfg.test_clock)
+		atomic_store(&s->test_now_ms, hf_engine_clock_advance(s->engine, 0));
 	if (hf_auth_init(&s->auth, s->admin_key, s->admin_key_len, s->cfg.data_dir, err, err_cap) < 0)
 		goto fail_engine;
 

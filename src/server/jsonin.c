@@ -291,7 +291,7 @@ static int jin_object(struct jin *j, const json_t *obj, const struct hf_jschema 
 static int jin_value(struct jin *j, const json_t *v, const struct hf_jfield *f, void *base)
 {
 	char *at = (char *)base + f->off;
-	int64_t x;
+	int64_t x = 0;
 	switch (f->type) {
 	case J_ID:
 	case J_NAME:

@@ -49,7 +49,8 @@ void hf_jw_raw(struct hf_jw *jw, const char *s, size_t n)
 {
 	if (!jw_reserve(jw, n + 1))
 		return;
-	memcpy(jw->buf + jw->len, s, n);
+	if (n)
+		memcpy(jw->buf + jw->len, s, n);
 	jw->len += n;
 	jw->buf[jw->len] = 0; /* keeps buf a C string for logs and tests */
 }

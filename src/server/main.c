@@ -1,6 +1,8 @@
 /*
  * main.c: the holdfast command line.
  *   holdfast serve [options]   the booking server (config.c lists options)
+ *   holdfast check DIR         verify a data directory (wal/wal.h)
+ *   holdfast routes            the routing table (the tests hold docs to it)
  *   holdfast --version | --help
  *
  * serve: SIGTERM and SIGINT are taken by sigwait on the main thread (every
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "server/config.h"
+#include "wal/wal.h"
 #include "server/log.h"
 #include "server/server.h"
 
@@ -26,6 +29,8 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  serve       start the booking server (holdfast serve --help lists its options)\n"
+	"  check DIR   verify a data directory without changing it (exit 0 sound, 1 damaged)\n"
+	"  routes      print the routing table: method, path, who may call it\n"
 	"  --version   print the version\n"
 	"  --help      print this help\n";
 
@@ -128,6 +133,21 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "serve"))
 		return serve(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "routes")) {
+		static const char *const who[] = {"any", "customer", "admin"};
+		for (uint32_t i = 0; i < hf_route_count(); i++) {
+			const struct hf_route *rt = hf_route_get((int)i);
+			printf("%s %s %s\n", rt->method, rt->pattern, who[rt->auth]);
+		}
+		return 0;
+	}
+	if (!strcmp(argv[1], "check")) {
+		if (argc != 3) {
+			fputs("usage: holdfast check DIR\n", stderr);
+			return 2;
+		}
+		return hf_wal_check_dir(argv[2], stdout);
+	}
 	fprintf(stderr, "holdfast: unknown command '%s'\n%s", argv[1], usage);
 	return 2;
 }

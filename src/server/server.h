@@ -56,6 +56,9 @@ struct hf_server {
 	uint16_t port;          /* bound port (cfg may say 0) */
 	atomic_int_fast64_t in_flight; /* requests between step 2 and the response */
 	atomic_bool stopping;
+	/* --test-clock: the engine's clock as of the last advance (reading it
+	 * through hf_engine_clock_advance(e, 0) would log a TICK each time). */
+	_Atomic int64_t test_now_ms;
 };
 
 /* ---- routes (api.c) ---------------------------------------------------- */
@@ -119,6 +122,7 @@ struct hf_req {
 	/* the engine request (write: cmd; read: read) */
 	struct hf_request ereq;
 	struct hf_sm_stats stats; /* GET /metrics: filled by its read */
+	int64_t clock_ms;         /* POST /admin/clock: filled by its read */
 	/* response */
 	uint16_t status;
 	const char *resp_type;    /* NULL: application/json */
