@@ -1228,6 +1228,157 @@ static void test_scenario_five_minute_rule(void **state)
 	fx_free(f);
 }
 
+/* ---- edges of time ----------------------------------------------------- */
+
+/* Expiry runs first in every apply (step b): at exactly expires_at the
+ * hold is gone for EXTEND, CONFIRM, ADD; and the clock never runs
+ * backwards (a late now_ms applies at the current time). */
+static void test_expiry_runs_first(void **state)
+{
+	(void)state;
+	static const uint8_t types[] = {HF_CMD_HOLD_EXTEND, HF_CMD_HOLD_CONFIRM,
+					HF_CMD_HOLD_ADD, HF_CMD_HOLD_REMOVE, HF_CMD_HOLD_RELEASE};
+	for (size_t t = 0; t < sizeof(types); t++) {
+		struct fx *f = fx_new(NULL);
+		fx_event(f, "show", 4, 100);
+		uint64_t h = fx_hold(f, "alice", "show", "1");
+		struct lines l;
+		ln_clear(&l);
+		ln_seats(&l, "show", "2");
+		f->now = FX_T0 + 300 * FX_SEC; /* no TICK: the command itself */
+		struct hf_cmd c = types[t] == HF_CMD_HOLD_ADD || types[t] == HF_CMD_HOLD_REMOVE
+					  ? cmd_lines(types[t], "alice", h, 0, &l)
+					  : cmd_hold(types[t], "alice", h, 60);
+		const struct hf_reply *r = FX_APPLY(f, c);
+		ASSERT_RESULT(r->result, HF_HOLD_EXPIRED);
+		assert_int_equal(fx_hold_view(f, h).state, HF_HOLD_EXPIRED_STATE);
+		assert_int_equal(fx_seat_state(f, "show", "1"), HF_SEAT_FREE);
+		fx_free(f);
+	}
+
+	struct fx *f = fx_new(NULL);
+	fx_event(f, "show", 4, 100);
+	fx_advance(f, 60 * FX_SEC);
+	struct lines l;
+	ln_clear(&l);
+	ln_seats(&l, "show", "1");
+	struct hf_cmd c = cmd_lines(HF_CMD_HOLD_CREATE, "alice", 0, 30, &l);
+	struct hf_reply r;
+	hf_sm_apply(f->sm, FX_T0, &c, &r); /* a minute in the past */
+	ASSERT_RESULT(r.result, HF_OK);
+	assert_true(r.booking.created_at_ms == FX_T0 + 60 * FX_SEC);
+	assert_true(r.booking.expires_at_ms == FX_T0 + 90 * FX_SEC);
+	FX_CHECK(f);
+	fx_free(f);
+}
+
+/* Holds that end in one apply end in order of (expires_at, id): the slot
+ * recycled first is that of the earliest expiry, ties by id. */
+static void test_expiry_order_in_one_apply(void **state)
+{
+	(void)state;
+	struct hf_sm_config cfg;
+	fx_config(&cfg);
+	cfg.max_holds = 4;
+	struct fx *f = fx_new(&cfg);
+	fx_item(f, "mug", 10, 100);
+	struct lines l;
+	ln_clear(&l);
+	ln_item(&l, "mug", 1, false);
+	static const uint32_t ttl[4] = {100, 50, 200, 50};
+	uint64_t ids[4];
+	for (int i = 0; i < 4; i++)
+		ids[i] = FX_OK(f, cmd_lines(HF_CMD_HOLD_CREATE, "alice", 0, ttl[i], &l))->booking.id;
+	fx_advance(f, 1000 * FX_SEC); /* all four end in this apply */
+	/* Expected end order: 2 (50), 4 (50), 1 (100), 3 (200). */
+	static const int order[4] = {1, 3, 0, 2};
+	for (int k = 0; k < 4; k++) {
+		FX_OK(f, cmd_lines(HF_CMD_HOLD_CREATE, "bob", 0, 0, &l));
+		struct hf_booking b;
+		for (int j = 0; j <= k; j++)
+			if (hf_sm_hold_view(f->sm, ids[order[j]], &b) != HF_UNKNOWN_HOLD)
+				fail_msg("after %d creates hold %llu should be recycled", k + 1,
+					 (unsigned long long)ids[order[j]]);
+		for (int j = k + 1; j < 4; j++)
+			if (hf_sm_hold_view(f->sm, ids[order[j]], &b) != HF_OK)
+				fail_msg("after %d creates hold %llu should still be kept", k + 1,
+					 (unsigned long long)ids[order[j]]);
+	}
+	fx_free(f);
+}
+
+/* ---- admin acting for a customer --------------------------------------- */
+
+static void test_admin_acts_for_customer(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	fx_event(f, "show", 6, 100);
+	struct lines l;
+	ln_clear(&l);
+	ln_seats(&l, "show", "1");
+	/* Admin naming a customer: the hold is that customer's. */
+	const struct hf_reply *r = FX_OK(f, as_admin(cmd_lines(HF_CMD_HOLD_CREATE, "bob", 0, 0, &l)));
+	uint64_t h = r->booking.id;
+	assert_int_equal(r->booking.customer, fx_customer(f, "bob"));
+	/* Admin naming another customer on bob's hold: no ownership check. */
+	r = FX_OK(f, as_admin(cmd_hold(HF_CMD_HOLD_EXTEND, "carol", h, 600)));
+	assert_int_equal(r->booking.customer, fx_customer(f, "bob"));
+	/* Confirm by admin with no customer: the order is the hold's customer's. */
+	r = FX_OK(f, as_admin(cmd_hold(HF_CMD_HOLD_CONFIRM, "", h, 0)));
+	assert_int_equal(r->kind, HF_REPLY_ORDER);
+	assert_int_equal(r->booking.customer, fx_customer(f, "bob"));
+	uint64_t o = r->booking.id;
+	uint64_t out[4];
+	assert_int_equal(hf_sm_customer_orders(f->sm, fx_customer(f, "bob"), 0, 4, out), 1);
+	assert_true(out[0] == o);
+	/* Cancel by admin naming another customer. */
+	r = FX_OK(f, as_admin(cmd_order(HF_CMD_ORDER_CANCEL, "carol", o, 0, HF_ORDER_STATUS_ANY)));
+	assert_int_equal(r->booking.state, HF_ORDER_CANCELED);
+	assert_int_equal(fx_seat_state(f, "show", "1"), HF_SEAT_FREE);
+	fx_free(f);
+}
+
+/* ---- odds and ends of the contract ------------------------------------- */
+
+static void test_lines_odds_and_ends(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	struct ev v;
+	ev_init(&v, "show", 6, 100);
+	v.e.sale_closes_at_ms = FX_T0 + 60 * FX_SEC;
+	FX_OK(f, cmd_event(&v));
+	ev_free(&v);
+	uint64_t h = fx_hold(f, "alice", "show", "1,2,3");
+	/* REMOVE names a seat twice: BAD_REQUEST like every line list. */
+	struct lines l;
+	ln_clear(&l);
+	ln_seats(&l, "show", "1,1");
+	FX_REFUSE(f, cmd_lines(HF_CMD_HOLD_REMOVE, "alice", h, 0, &l), HF_BAD_REQUEST);
+	/* REMOVE takes nothing: no sale-window check once closed. */
+	fx_at(f, FX_T0 + 60 * FX_SEC);
+	ln_clear(&l);
+	ln_seats(&l, "show", "1");
+	const struct hf_reply *r = FX_OK(f, cmd_lines(HF_CMD_HOLD_REMOVE, "alice", h, 0, &l));
+	FX_BOOKING_SEATS(f, &r->booking, "show", "2,3");
+	/* ORDER_CREATE ignores ttl_s (only HOLD_CREATE checks it). */
+	fx_event(f, "open", 2, 100);
+	ln_clear(&l);
+	ln_seats(&l, "open", "1");
+	FX_OK(f, cmd_lines(HF_CMD_ORDER_CREATE, "alice", 0, HF_HOLD_LIFETIME_MAX_S + 1, &l));
+	/* Expired holds do not count toward HF_CUSTOMER_HOLDS_MAX. */
+	fx_item(f, "mug", 1, 1000);
+	ln_clear(&l);
+	ln_item(&l, "mug", 1, false);
+	for (uint32_t i = 1; i < HF_CUSTOMER_HOLDS_MAX; i++) /* h is active: 32 in all */
+		FX_OK(f, cmd_lines(HF_CMD_HOLD_CREATE, "alice", 0, 10, &l));
+	FX_REFUSE(f, cmd_lines(HF_CMD_HOLD_CREATE, "alice", 0, 10, &l), HF_LIMIT_EXCEEDED);
+	fx_advance(f, 10 * FX_SEC);
+	FX_OK(f, cmd_lines(HF_CMD_HOLD_CREATE, "alice", 0, 10, &l));
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1253,6 +1404,10 @@ int main(void)
 		cmocka_unit_test(test_expiry_returns_inventory),
 		cmocka_unit_test(test_hold_slot_recycling),
 		cmocka_unit_test(test_customer_hold_list),
+		cmocka_unit_test(test_expiry_runs_first),
+		cmocka_unit_test(test_expiry_order_in_one_apply),
+		cmocka_unit_test(test_admin_acts_for_customer),
+		cmocka_unit_test(test_lines_odds_and_ends),
 		cmocka_unit_test(test_scenario_seat_race),
 		cmocka_unit_test(test_scenario_five_minute_rule),
 	};

@@ -283,6 +283,33 @@ static void test_idem_admin_without_customer(void **state)
 	fx_free(f);
 }
 
+/* Steps a and b run before the lookup: a replay still moves the clock and
+ * expires holds; only the command itself is not applied again. */
+static void test_idem_replay_still_expires(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(NULL);
+	fx_event(f, "show", 4, 100);
+	fx_item(f, "mug", 10, 5);
+	struct lines l;
+	ln_clear(&l);
+	ln_item(&l, "mug", 1, false);
+	struct hf_cmd c = with_key(cmd_lines(HF_CMD_HOLD_CREATE, "alice", 0, 0, &l), "k", 1);
+	struct hf_reply first = *FX_OK(f, c);
+	ln_clear(&l);
+	ln_seats(&l, "show", "1");
+	uint64_t short_hold =
+		FX_OK(f, cmd_lines(HF_CMD_HOLD_CREATE, "bob", 0, 10, &l))->booking.id;
+	f->now += 10 * FX_SEC;
+	const struct hf_reply *r = FX_APPLY(f, c);
+	assert_same_reply(&first, r);
+	assert_true(hf_sm_now(f->sm) == FX_T0 + 10 * FX_SEC);
+	assert_int_equal(fx_hold_view(f, short_hold).state, HF_HOLD_EXPIRED_STATE);
+	assert_int_equal(fx_seat_state(f, "show", "1"), HF_SEAT_FREE);
+	assert_int_equal(fx_item_info(f, "mug").held, 1);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_idem_capacity_full),
 		cmocka_unit_test(test_idem_capacity_full_refusal_not_stored),
 		cmocka_unit_test(test_idem_admin_without_customer),
+		cmocka_unit_test(test_idem_replay_still_expires),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
