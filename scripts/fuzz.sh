@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz/ with clang and runs each for
+# a bounded time. Every decoder that sees bytes from outside holdfast has a
+# target (tests/fuzz/fuzz_<target>.c; tests/fuzz/fuzz.h says what they
+# check); each starts from its seed corpus tests/fuzz/corpus/<target>/.
+#
+# Usage: scripts/fuzz.sh [SECONDS] [--long] [--seed-corpus] [TARGET...]
+#   SECONDS        run time per target (default 10)
+#   --long         on-demand long run: FUZZ_LONG_S seconds per target
+#                  (default 3600)
+#   --seed-corpus  rewrite the seed files (tests/fuzz/corpus/*/seed-*) with
+#                  the generator tests/fuzz/gen_corpus.c, then exit
+#   TARGET         run only these (default: all of them)
+# Environment: FUZZ_BUILD (default build-fuzz) holds the binaries, the
+# working corpus each run adds to (work/<target>/, kept between runs, so
+# long runs build on each other; the repository's corpus is only read) and
+# the inputs that failed (artifacts/<target>/).
+#
+# On a failure it prints the input that reproduces it, the stack trace and
+# the commands to replay it and keep it in the corpus (once kept, the meson
+# test fuzz-<target> replays it in every normal test run). Ends with one
+# line "N passed, N failed", one count per target; exits non-zero if any
+# target failed or the build did.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+TARGETS_ALL=(cmd_decode reply_decode snapshot_read)
+# Longest input per target: a few times the largest seed, so the fuzzer
+# can grow inputs but each run stays fast.
+max_len() {
+  case "$1" in
+    cmd_decode) echo 4096 ;;     # a sequence of up to 32 commands
+    reply_decode) echo 3072 ;;   # a maximal reply is 2,690 bytes
+    snapshot_read) echo 8192 ;;  # the seeds' snapshots are 0.4-4 KB
+    *) echo 4096 ;;
+  esac
+}
+
+secs=10
+seed_corpus=0
+targets=()
+for a in "$@"; do
+  case "$a" in
+    --long) secs=${FUZZ_LONG_S:-3600} ;;
+    --seed-corpus) seed_corpus=1 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    ''|*[!0-9]*)
+      if [[ " ${TARGETS_ALL[*]} " == *" $a "* ]]; then targets+=("$a")
+      else echo "fuzz.sh: unknown target or option: $a" >&2; exit 2; fi ;;
+    *) secs=$a ;;
+  esac
+done
+[ ${#targets[@]} -eq 0 ] && targets=("${TARGETS_ALL[@]}")
+n_targets=${#targets[@]}
+
+B=${FUZZ_BUILD:-build-fuzz}
+CC=${FUZZ_CC:-clang}
+mkdir -p "$B/obj"
+
+fail_build() {
+  echo "fuzz.sh: $1" >&2
+  [ -n "${2:-}" ] && cat "$2" >&2
+  echo "0 passed, $n_targets failed"
+  exit 1
+}
+
+command -v "$CC" >/dev/null || fail_build "$CC not found: run scripts/install-deps.sh"
+
+# --- build ------------------------------------------------------------------
+# The core is pure C with no I/O: its sources (and src/base's) are compiled
+# straight in, instrumented for coverage (fuzzer-no-link) and checked by
+# ASan and UBSan; every UBSan finding stops the run (no recover).
+CFLAGS=(-std=c11 -D_GNU_SOURCE -fno-strict-aliasing -g -O1 -Wall -Wextra
+        -fsanitize=address,undefined -fno-sanitize-recover=all
+        -fno-omit-frame-pointer -Isrc -Itests/fuzz)
+build_log="$B/build.log"
+: >"$build_log"
+srcs=(src/base/*.c src/core/*.c tests/fuzz/fuzz_common.c)
+objs=()
+for s in "${srcs[@]}"; do
+  o="$B/obj/$(echo "$s" | tr / _).o"
+  objs+=("$o")
+  # Rebuild when the source or any header it may include is newer.
+  if [ ! -f "$o" ] || [ -n "$(find "$s" src/base src/core tests/fuzz -name '*.h' -newer "$o" -print -quit 2>/dev/null)" ] || [ "$s" -nt "$o" ]; then
+    "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$o" >>"$build_log" 2>&1 \
+      || fail_build "compiling $s failed:" "$build_log"
+  fi
+done
+for t in "${targets[@]}"; do
+  exe="$B/fuzz_$t"
+  stale=0
+  [ -f "$exe" ] || stale=1
+  for f in tests/fuzz/fuzz_"$t".c "${objs[@]}"; do [ "$f" -nt "$exe" ] && stale=1; done
+  if [ $stale -eq 1 ]; then
+    "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_"$t".c "${objs[@]}" -pthread -o "$exe" \
+      >>"$build_log" 2>&1 || fail_build "linking $exe failed (libFuzzer comes with libclang-rt-14-dev):" "$build_log"
+  fi
+done
+
+if [ $seed_corpus -eq 1 ]; then
+  gen="$B/fuzz-gen-corpus"
+  "$CC" "${CFLAGS[@]}" tests/fuzz/gen_corpus.c "${objs[@]}" -fsanitize=fuzzer-no-link -pthread -o "$gen" \
+    >>"$build_log" 2>&1 || fail_build "building the corpus generator failed:" "$build_log"
+  "$gen" tests/fuzz/corpus || exit 1
+  exit 0
+fi
+
+# --- run --------------------------------------------------------------------
+export ASAN_OPTIONS=${FUZZ_ASAN_OPTIONS:-detect_leaks=1:symbolize=1}
+export UBSAN_OPTIONS=${FUZZ_UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+passed=0; failed=0
+for t in "${targets[@]}"; do
+  work="$B/work/$t"; art="$B/artifacts/$t"; log="$B/$t.log"
+  mkdir -p "$work" "$art"
+  len=$(max_len "$t")
+  start=$(date +%s)
+  "$B/fuzz_$t" -max_total_time="$secs" -max_len="$len" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$art/" -print_final_stats=1 "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
+  rc=$?
+  took=$(( $(date +%s) - start ))
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
+  if [ $rc -eq 0 ]; then
+    echo "fuzz $t: passed: ${runs:-?} runs in ${took}s, ${cov:-cov: ?}, max_len $len"
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
+    echo "fuzz $t: FAILED (exit $rc after ${took}s); the log: $log"
+    grep -E 'ERROR|FAILED|SUMMARY|runtime error|assertion failed|#[0-9]+ 0x' "$log" | head -40 | sed 's/^/  /'
+    if [ -n "$input" ]; then
+      echo "  reproducing input: $input"
+      echo "  replay it:         $B/fuzz_$t $input"
+      echo "  keep it:           cp $input tests/fuzz/corpus/$t/crash-$(basename "$input" | sed 's/^[a-z]*-//' | cut -c1-16)"
+    else
+      echo "  no input was written (the target failed before fuzzing?): see $log"
+    fi
+  fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,486 @@
+/*
+ * gen_corpus.c: writes the seed corpora of the fuzz targets.
+ *
+ * Usage: fuzz-gen-corpus OUTDIR
+ *   writes OUTDIR/cmd_decode/seed-*, OUTDIR/reply_decode/seed-* and
+ *   OUTDIR/snapshot_read/seed-* (existing files of those names are
+ *   replaced; crash inputs and other files are left alone). scripts/fuzz.sh
+ *   --seed-corpus runs it on tests/fuzz/corpus.
+ *
+ * Seeds are valid inputs, built from the fixture of fuzz.h (so their
+ * commands name ids that exist) and applied to it on the same clock as
+ * fuzz_cmd_decode.c (one minute per command; a TICK moves by its
+ * fingerprint), so that:
+ *   cmd_decode    gets every command type, alone and in sequences that
+ *                 reach confirm, cancel, status moves, expiry, idempotent
+ *                 replays, sale windows, per-customer limits and full
+ *                 tables;
+ *   reply_decode  gets one real reply per (result, kind, replayed) the
+ *                 sequences produced, plus a hand-made maximal one;
+ *   snapshot_read gets real snapshots of the empty state, the fixture and
+ *                 the state at the end of each sequence (native layout: a
+ *                 snapshot is only read by the build that wrote it).
+ * The output depends only on this file, fuzz_common.c and the core, so
+ * running it again gives the same bytes unless one of them changed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/limits.h"
+#include "fuzz.h"
+
+#define TICK_SPAN_MS (49 * HF_FUZZ_HOUR)
+
+static const char *outdir;
+
+static void write_file(const char *target, const char *name, const void *p, size_t n)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", outdir, target);
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		hf_fuzz_fail("mkdir %s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s/seed-%s", outdir, target, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0)
+		hf_fuzz_fail("cannot write %s", path);
+	printf("%s (%zu bytes)\n", path, n);
+}
+
+/* ---- replies seen, one per (result, kind, replayed) --------------------- */
+
+static bool seen[HF_RESULT_COUNT][HF_REPLY_ORDER + 1][2];
+
+static void keep_reply(const struct hf_reply *r)
+{
+	if (seen[r->result][r->kind][r->replayed])
+		return;
+	seen[r->result][r->kind][r->replayed] = true;
+	uint8_t buf[HF_REPLY_BYTES_MAX];
+	int64_t n = hf_reply_encode(r, buf, sizeof(buf));
+	if (n <= 0)
+		hf_fuzz_fail("a reply does not encode");
+	char name[96];
+	snprintf(name, sizeof(name), "%s-%u%s", hf_result_name((enum hf_result)r->result),
+		 (unsigned)r->kind, r->replayed ? "-replayed" : "");
+	write_file("reply_decode", name, buf, (size_t)n);
+}
+
+/* ---- a sequence: encoded commands back to back, applied as they go ------ */
+
+struct seq {
+	const char *name;
+	uint8_t bytes[16384];
+	size_t len;
+	struct hf_sm *sm;
+	int64_t now;
+};
+
+static void seq_begin(struct seq *s, const char *name)
+{
+	s->name = name;
+	s->len = 0;
+	s->sm = hf_fuzz_sm_new();
+	s->now = HF_FUZZ_T0;
+}
+
+/* Appends c's encoding and applies it as fuzz_cmd_decode.c will. */
+static const struct hf_reply *seq_add(struct seq *s, struct hf_cmd c)
+{
+	static struct hf_reply reply;
+	int64_t n = hf_cmd_encode(&c, s->bytes + s->len, sizeof(s->bytes) - s->len);
+	if (n <= 0)
+		hf_fuzz_fail("%s: a %s does not encode", s->name,
+			     hf_cmd_type_name((enum hf_cmd_type)c.type));
+	s->len += (size_t)n;
+	int64_t at;
+	if (c.type == HF_CMD_TICK) {
+		int64_t delta = (int64_t)(c.idem_fingerprint % (uint64_t)TICK_SPAN_MS);
+		at = c.idem_fingerprint >> 63 ? s->now - delta : (s->now += delta);
+	} else {
+		at = s->now += HF_FUZZ_MIN;
+	}
+	hf_fuzz_apply(s->sm, at, &c, &reply, s->name);
+	keep_reply(&reply);
+	return &reply;
+}
+
+static void write_snapshot(const struct hf_sm *sm, const char *name)
+{
+	size_t n = hf_sm_snapshot_size(sm);
+	uint8_t *buf = malloc(n);
+	if (!buf)
+		hf_fuzz_fail("out of memory");
+	hf_sm_snapshot_write(sm, buf, n);
+	write_file("snapshot_read", name, buf, n);
+	free(buf);
+}
+
+static void seq_end(struct seq *s, bool snapshot)
+{
+	write_file("cmd_decode", s->name, s->bytes, s->len);
+	if (snapshot)
+		write_snapshot(s->sm, s->name);
+	hf_sm_free(s->sm);
+}
+
+/* ---- command builders ---------------------------------------------------- */
+
+static struct hf_str str(const char *s)
+{
+	return hf_str_c(s);
+}
+
+/* Splits "a,b,c" (or "E:s,E:s" with pairs) into strings pointing into a
+ * static copy; each builder call has its own copy slot (see lines()). */
+static uint32_t split(char *copy, struct hf_str *out, uint32_t max)
+{
+	uint32_t n = 0;
+	char *p = copy;
+	while (*p && n < max) {
+		char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		out[n++] = (struct hf_str){p, (uint32_t)len};
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return n;
+}
+
+/* Lines: seats "E1:A-4,E1:A-5", items "I1*3p,I2*1" (p: partial). */
+static struct hf_cmd lines(uint8_t type, const char *customer, uint64_t hold, uint32_t ttl_s,
+			   const char *seats, const char *items)
+{
+	static char seat_copy[1024], item_copy[1024];
+	static struct hf_seat_ref seat_refs[HF_HOLD_SEATS_MAX];
+	static struct hf_item_ref item_refs[HF_HOLD_ITEMS_MAX];
+	struct hf_str parts[HF_HOLD_SEATS_MAX];
+	struct hf_cmd c = {.type = type, .customer = str(customer)};
+	c.u.lines.hold = hold;
+	c.u.lines.ttl_s = ttl_s;
+	snprintf(seat_copy, sizeof(seat_copy), "%s", seats ? seats : "");
+	uint32_t ns = split(seat_copy, parts, HF_HOLD_SEATS_MAX);
+	for (uint32_t i = 0; i < ns; i++) {
+		const char *colon = memchr(parts[i].ptr, ':', parts[i].len);
+		if (!colon)
+			hf_fuzz_fail("seat spec without ':'");
+		uint32_t el = (uint32_t)(colon - parts[i].ptr);
+		seat_refs[i].event = (struct hf_str){parts[i].ptr, el};
+		seat_refs[i].seat = (struct hf_str){colon + 1, parts[i].len - el - 1};
+	}
+	snprintf(item_copy, sizeof(item_copy), "%s", items ? items : "");
+	uint32_t ni = split(item_copy, parts, HF_HOLD_ITEMS_MAX);
+	for (uint32_t i = 0; i < ni; i++) {
+		const char *star = memchr(parts[i].ptr, '*', parts[i].len);
+		if (!star)
+			hf_fuzz_fail("item spec without '*'");
+		uint32_t il = (uint32_t)(star - parts[i].ptr);
+		item_refs[i].item = (struct hf_str){parts[i].ptr, il};
+		item_refs[i].quantity = (uint32_t)strtoul(star + 1, NULL, 10);
+		item_refs[i].partial = parts[i].ptr[parts[i].len - 1] == 'p';
+	}
+	c.u.lines.n_seats = ns;
+	c.u.lines.seats = ns ? seat_refs : NULL;
+	c.u.lines.n_items = ni;
+	c.u.lines.items = ni ? item_refs : NULL;
+	return c;
+}
+
+static struct hf_cmd tick(int64_t ms)
+{
+	struct hf_cmd c = {.type = HF_CMD_TICK};
+	c.idem_fingerprint = ms >= 0 ? (uint64_t)ms : ((uint64_t)-ms | 1ull << 63);
+	return c;
+}
+
+static struct hf_cmd hold_op(uint8_t type, const char *customer, uint64_t hold, uint32_t ttl_s)
+{
+	struct hf_cmd c = {.type = type, .customer = str(customer)};
+	c.u.hold_op.hold = hold;
+	c.u.hold_op.ttl_s = ttl_s;
+	return c;
+}
+
+static struct hf_cmd order_op(uint8_t type, const char *customer, uint64_t order, uint8_t status,
+			      uint8_t expect)
+{
+	struct hf_cmd c = {.type = type, .customer = str(customer)};
+	c.u.order_op.order = order;
+	c.u.order_op.status = status;
+	c.u.order_op.expect = expect;
+	return c;
+}
+
+static struct hf_cmd admin(struct hf_cmd c)
+{
+	c.admin = true;
+	return c;
+}
+
+static struct hf_cmd keyed(struct hf_cmd c, const char *key, uint64_t fingerprint)
+{
+	c.idem_key = str(key);
+	c.idem_fingerprint = fingerprint;
+	return c;
+}
+
+/* An event with seats "1".."n" (section "S", row "R", number i) at price. */
+static struct hf_cmd event(const char *id, uint32_t n, int64_t price)
+{
+	static struct hf_seat_spec specs[64];
+	static char names[64][8];
+	if (n > 64)
+		hf_fuzz_fail("event builder: too many seats");
+	for (uint32_t i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "%u", i + 1);
+		specs[i] = (struct hf_seat_spec){str(names[i]), str("S"), str("R"), str(""),
+						 (int32_t)(i + 1), price};
+	}
+	struct hf_cmd c = {.type = HF_CMD_EVENT_CREATE, .admin = true};
+	c.u.event_create.id = str(id);
+	c.u.event_create.name = str("Event");
+	c.u.event_create.starts_at_ms = HF_FUZZ_T0 + 72 * HF_FUZZ_HOUR;
+	c.u.event_create.n_seats = n;
+	c.u.event_create.seats = specs;
+	return c;
+}
+
+static struct hf_cmd block(uint8_t type, const char *event_id, const char *csv)
+{
+	static char copy[512];
+	static struct hf_str seats[64];
+	snprintf(copy, sizeof(copy), "%s", csv);
+	struct hf_cmd c = {.type = type, .admin = true};
+	c.u.seats_block.event = str(event_id);
+	c.u.seats_block.n_seats = split(copy, seats, 64);
+	c.u.seats_block.seats = seats;
+	return c;
+}
+
+static struct hf_cmd item(const char *id, int64_t price, uint32_t stock)
+{
+	struct hf_cmd c = {.type = HF_CMD_ITEM_CREATE, .admin = true};
+	c.u.item_create.id = str(id);
+	c.u.item_create.name = str("Thing");
+	c.u.item_create.category = str("cat");
+	c.u.item_create.price = price;
+	c.u.item_create.stock = stock;
+	return c;
+}
+
+static struct hf_cmd restock(const char *id, uint32_t quantity)
+{
+	struct hf_cmd c = {.type = HF_CMD_ITEM_RESTOCK, .admin = true};
+	c.u.item_restock.item = str(id);
+	c.u.item_restock.quantity = quantity;
+	return c;
+}
+
+/* ---- the seeds ------------------------------------------------------------ */
+
+/* One command of each type, alone, each accepted by the fixture. Built
+ * one at a time: the builders share static arrays. */
+static const char *const single_names[] = {
+	"tick", "event_create", "seats_block", "seats_unblock", "item_create",
+	"item_restock", "hold_create", "hold_add", "hold_remove", "hold_extend",
+	"hold_release", "hold_confirm", "order_create", "order_cancel", "order_status",
+};
+
+static struct hf_cmd single(size_t i)
+{
+	switch (i) {
+	case 0: return tick(10 * HF_FUZZ_MIN);
+	case 1: return event("E3", 3, 1500);
+	case 2: return block(HF_CMD_SEATS_BLOCK, "E1", "A-6,A-7");
+	case 3: return block(HF_CMD_SEATS_UNBLOCK, "E1", "A-8");
+	case 4: return item("I3", 99, 100);
+	case 5: return restock("I2", 5);
+	case 6: return lines(HF_CMD_HOLD_CREATE, "dave", 0, 120, "E1:A-4,E1:A-5", "I1*3p,I1*1p");
+	case 7: return lines(HF_CMD_HOLD_ADD, "alice", 1, 0, "E1:A-6", "I1*1");
+	case 8: return lines(HF_CMD_HOLD_REMOVE, "alice", 1, 0, "E1:A-1", "I1*1");
+	case 9: return hold_op(HF_CMD_HOLD_EXTEND, "alice", 1, 1800);
+	case 10: return hold_op(HF_CMD_HOLD_RELEASE, "alice", 1, 0);
+	case 11: return hold_op(HF_CMD_HOLD_CONFIRM, "alice", 1, 0);
+	case 12: return lines(HF_CMD_ORDER_CREATE, "erin", 0, 0, "E2:2,E2:3", NULL);
+	case 13: return order_op(HF_CMD_ORDER_CANCEL, "bob", 1, 0, 0);
+	default:
+		return admin(order_op(HF_CMD_ORDER_STATUS, "", 1, HF_ORDER_PACKAGED,
+				      HF_ORDER_UNDER_REVIEW));
+	}
+}
+
+static void singles(void)
+{
+	struct seq s;
+	for (size_t i = 0; i < sizeof(single_names) / sizeof(single_names[0]); i++) {
+		seq_begin(&s, single_names[i]);
+		const struct hf_reply *r = seq_add(&s, single(i));
+		if (r->result != HF_OK)
+			hf_fuzz_fail("seed %s: %s", single_names[i],
+				     hf_result_name((enum hf_result)r->result));
+		seq_end(&s, false);
+	}
+}
+
+static void sequences(void)
+{
+	struct seq s;
+	const struct hf_reply *r;
+
+	/* A hold's whole life: create, add, remove, extend, confirm, then
+	 * the order's status moves and a refused move back. */
+	seq_begin(&s, "seq-hold-life");
+	r = seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 600, "E1:A-4", "I1*2"));
+	uint64_t h = r->booking.id;
+	seq_add(&s, lines(HF_CMD_HOLD_ADD, "dave", h, 0, "E1:A-5,E1:A-6", "I1*1,I2*1p"));
+	seq_add(&s, lines(HF_CMD_HOLD_REMOVE, "dave", h, 0, "E1:A-6", "I1*2"));
+	seq_add(&s, hold_op(HF_CMD_HOLD_EXTEND, "dave", h, 3600));
+	r = seq_add(&s, hold_op(HF_CMD_HOLD_CONFIRM, "dave", h, 0));
+	uint64_t o = r->booking.id;
+	seq_add(&s, admin(order_op(HF_CMD_ORDER_STATUS, "", o, HF_ORDER_PACKAGED, 255)));
+	seq_add(&s, admin(order_op(HF_CMD_ORDER_STATUS, "", o, HF_ORDER_SHIPPED, HF_ORDER_PACKAGED)));
+	seq_add(&s, order_op(HF_CMD_ORDER_CANCEL, "dave", o, 0, 0));
+	seq_add(&s, admin(order_op(HF_CMD_ORDER_STATUS, "", o, HF_ORDER_UNDER_REVIEW, 255)));
+	seq_add(&s, admin(order_op(HF_CMD_ORDER_STATUS, "", o, HF_ORDER_DELIVERED, HF_ORDER_PACKAGED)));
+	seq_add(&s, admin(order_op(HF_CMD_ORDER_STATUS, "", o, HF_ORDER_DELIVERED, 255)));
+	seq_end(&s, true);
+
+	/* Idempotency: a replay, a reused key, new keys until the ring and
+	 * its bytes wrap, then retention runs out. */
+	seq_begin(&s, "seq-idempotency");
+	seq_add(&s, keyed(lines(HF_CMD_HOLD_CREATE, "alice", 0, 0, NULL, "I1*1p"), "k1", 42));
+	seq_add(&s, keyed(lines(HF_CMD_HOLD_CREATE, "alice", 0, 0, NULL, "I1*1p"), "k1", 43));
+	seq_add(&s, keyed(lines(HF_CMD_ORDER_CREATE, "bob", 0, 0, "E1:A-1", NULL), "b-1", 1));
+	seq_add(&s, keyed(lines(HF_CMD_ORDER_CREATE, "bob", 0, 0, "E1:A-4", NULL), "b-2", 2));
+	seq_add(&s, keyed(hold_op(HF_CMD_HOLD_CONFIRM, "alice", 1, 0), "c-1", 3));
+	seq_add(&s, keyed(hold_op(HF_CMD_HOLD_CONFIRM, "alice", 1, 0), "c-1", 3));
+	seq_add(&s, keyed(order_op(HF_CMD_ORDER_CANCEL, "bob", 1, 0, 0), "x-1", 4));
+	seq_add(&s, keyed(order_op(HF_CMD_ORDER_CANCEL, "bob", 1, 0, 0), "bad key!", 4));
+	seq_add(&s, tick(2 * HF_FUZZ_HOUR));
+	seq_add(&s, keyed(lines(HF_CMD_HOLD_CREATE, "alice", 0, 0, NULL, "I1*1p"), "k1", 43));
+	seq_end(&s, true);
+
+	/* Expiry: short holds, a jump past them, operations on the expired
+	 * hold, a clock sent backwards. */
+	seq_begin(&s, "seq-expiry");
+	r = seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 5, "E1:A-4", "I1*1"));
+	h = r->booking.id;
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "erin", 0, 90, "E1:A-5", NULL));
+	seq_add(&s, tick(-HF_FUZZ_HOUR));
+	seq_add(&s, hold_op(HF_CMD_HOLD_CONFIRM, "dave", h, 0));
+	seq_add(&s, hold_op(HF_CMD_HOLD_EXTEND, "dave", h, 60));
+	seq_add(&s, tick(10 * HF_FUZZ_MIN));
+	seq_add(&s, hold_op(HF_CMD_HOLD_RELEASE, "alice", 1, 0));
+	seq_add(&s, hold_op(HF_CMD_HOLD_RELEASE, "alice", 1, 0));
+	seq_add(&s, tick(3 * HF_FUZZ_HOUR));
+	seq_end(&s, true);
+
+	/* Every refusal of taking inventory, in the order they are checked. */
+	seq_begin(&s, "seq-refusals");
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, "E9:1", NULL));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, "E1:Z-1,E1:A-1", NULL));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, NULL, "I9*1"));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, "E2:2,E2:3,E2:4", NULL));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, "E1:A-1,E1:A-3", NULL));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, "E1:A-8", NULL));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, NULL, "I2*5"));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, "E1:A-4,E1:A-4", NULL));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "", 0, 0, "E1:A-4", NULL));
+	seq_add(&s, lines(HF_CMD_HOLD_ADD, "dave", 1, 0, "E1:A-4", NULL));
+	seq_add(&s, hold_op(HF_CMD_HOLD_CONFIRM, "dave", 77, 0));
+	seq_add(&s, order_op(HF_CMD_ORDER_CANCEL, "dave", 1, 0, 0));
+	seq_add(&s, order_op(HF_CMD_ORDER_CANCEL, "dave", 99, 0, 0));
+	seq_add(&s, order_op(HF_CMD_ORDER_STATUS, "bob", 1, HF_ORDER_PACKAGED, 255));
+	seq_add(&s, admin(order_op(HF_CMD_ORDER_STATUS, "", 1, 9, 255)));
+	seq_add(&s, admin(order_op(HF_CMD_ORDER_STATUS, "", 1, HF_ORDER_SHIPPED, HF_ORDER_PACKAGED)));
+	seq_add(&s, restock("I1", 0));
+	seq_add(&s, restock("I1", 2000000000u));
+	seq_add(&s, event("E1", 2, 10));
+	seq_add(&s, block(HF_CMD_SEATS_BLOCK, "E1", "A-1,A-2,Q"));
+	seq_add(&s, block(HF_CMD_SEATS_BLOCK, "E1", "A-1,A-3"));
+	seq_add(&s, tick(3 * HF_FUZZ_HOUR));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, "E2:2", NULL));
+	seq_end(&s, true);
+
+	/* Full tables: events, seats, items, customers, hold slots (ended
+	 * ones recycled), orders, lines. */
+	seq_begin(&s, "seq-capacity");
+	seq_add(&s, event("E3", 20, 100));
+	seq_add(&s, event("E4", 20, 100));
+	seq_add(&s, event("E5", 2, 100));
+	seq_add(&s, item("I3", 10, 1000));
+	seq_add(&s, item("I4", 10, 1000));
+	seq_add(&s, item("I5", 10, 1000));
+	static const char *const who[] = {"c1", "c2", "c3", "c4", "c5", "c6", "c7"};
+	for (int i = 0; i < 7; i++) {
+		char seat[16];
+		snprintf(seat, sizeof(seat), "E3:%d", i + 1);
+		r = seq_add(&s, lines(HF_CMD_HOLD_CREATE, who[i], 0, 60, seat, "I3*1,I4*2"));
+	}
+	for (int i = 0; i < 7; i++) {
+		char seat[16];
+		snprintf(seat, sizeof(seat), "E4:%d", i + 1);
+		seq_add(&s, lines(HF_CMD_ORDER_CREATE, who[i], 0, 0, seat, "I4*1"));
+	}
+	seq_end(&s, true);
+
+	/* Sale windows and per-customer limits of E2, then the window closes. */
+	seq_begin(&s, "seq-sale-window");
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "erin", 0, 0, "E2:2", NULL));
+	seq_add(&s, lines(HF_CMD_ORDER_CREATE, "erin", 0, 0, "E2:3", NULL));
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "erin", 0, 0, "E2:4", NULL));
+	seq_add(&s, tick(2 * HF_FUZZ_HOUR));
+	seq_add(&s, lines(HF_CMD_ORDER_CREATE, "dave", 0, 0, "E2:4", NULL));
+	seq_add(&s, admin(lines(HF_CMD_HOLD_CREATE, "frank", 0, 0, NULL, "I1*20p")));
+	seq_end(&s, true);
+}
+
+/* A reply with every array full: the largest encoding there is. */
+static void maximal_reply(void)
+{
+	static struct hf_reply r;
+	r.result = HF_SEATS_UNAVAILABLE;
+	r.kind = HF_REPLY_HOLD;
+	r.n_bad_seats = HF_HOLD_SEATS_MAX;
+	for (uint32_t i = 0; i < HF_HOLD_SEATS_MAX; i++)
+		r.bad_seats[i] = i;
+	r.booking.id = 7;
+	r.booking.n_seats = HF_HOLD_SEATS_MAX;
+	for (uint32_t i = 0; i < HF_HOLD_SEATS_MAX; i++)
+		r.booking.seats[i] = (struct hf_view_seat){i, 1000};
+	r.booking.n_items = HF_HOLD_ITEMS_MAX;
+	for (uint32_t i = 0; i < HF_HOLD_ITEMS_MAX; i++)
+		r.booking.items[i] = (struct hf_view_item){i, 2, 3, 500};
+	r.booking.total = 100 * 1000 + 50 * 2 * 500;
+	r.booking.total_with_fees = r.booking.total;
+	uint8_t buf[HF_REPLY_BYTES_MAX];
+	int64_t n = hf_reply_encode(&r, buf, sizeof(buf));
+	if (n <= 0)
+		hf_fuzz_fail("the maximal reply does not encode");
+	write_file("reply_decode", "maximal", buf, (size_t)n);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s OUTDIR\n", argv[0]);
+		return 2;
+	}
+	outdir = argv[1];
+	if (mkdir(outdir, 0755) != 0 && errno != EEXIST)
+		hf_fuzz_fail("mkdir %s: %s", outdir, strerror(errno));
+	struct hf_sm *sm = hf_fuzz_sm_empty();
+	write_snapshot(sm, "empty");
+	hf_sm_free(sm);
+	sm = hf_fuzz_sm_new();
+	write_snapshot(sm, "fixture");
+	hf_sm_free(sm);
+	singles();
+	sequences();
+	maximal_reply();
+	return 0;
+}
