@@ -520,9 +520,36 @@ static void test_item_restock(void **state)
 	fx_free(f);
 }
 
+/* ---- init -------------------------------------------------------------- */
+
+static void test_init_rejects_bad_config(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	struct hf_sm_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_null(hf_sm_init(&cfg, err, sizeof(err))); /* a zeroed config is invalid */
+	assert_true(err[0] != 0);
+	fx_config(&cfg);
+	cfg.max_events = 0;
+	err[0] = 0;
+	assert_null(hf_sm_init(&cfg, err, sizeof(err)));
+	assert_true(err[0] != 0);
+	fx_config(&cfg);
+	struct hf_sm *sm = hf_sm_init(&cfg, err, sizeof(err));
+	assert_non_null(sm);
+	assert_memory_equal(hf_sm_config(sm), &cfg, sizeof(cfg));
+	char msg[256];
+	assert_int_equal(hf_sm_check(sm, msg, sizeof(msg)), 0);
+	assert_true(hf_sm_now(sm) == 0);
+	hf_sm_free(sm);
+	hf_sm_free(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_rejects_bad_config),
 		cmocka_unit_test(test_tick),
 		cmocka_unit_test(test_event_create),
 		cmocka_unit_test(test_event_create_bad_request),
