@@ -126,7 +126,7 @@ struct embedded {
 	 * Stale entries (holds since confirmed or extended) cost one needless
 	 * TICK each. When it overflows, tick every tick_ms instead. */
 	int64_t *due;
-	uint32_t n_due;
+	uint32_t n_due, cap_due;
 	bool due_overflow;
 
 	_Atomic int failed;
@@ -179,9 +179,15 @@ static void engine_fail(struct embedded *e, const char *what)
 
 static void due_push(struct embedded *e, int64_t t)
 {
-	if (e->n_due == DUE_MAX) {
-		e->due_overflow = true;
-		return;
+	if (e->n_due == e->cap_due) {
+		uint32_t cap = e->cap_due ? e->cap_due * 2 : 1024;
+		int64_t *d = cap <= DUE_MAX ? realloc(e->due, cap * sizeof *d) : NULL;
+		if (!d) {
+			e->due_overflow = true;
+			return;
+		}
+		e->due = d;
+		e->cap_due = cap;
 	}
 	uint32_t i = e->n_due++;
 	while (i > 0) {
@@ -909,8 +915,7 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 	pthread_cond_init(&e->sn_cv, NULL);
 	pthread_cond_init(&e->sn_done_cv, NULL);
 	pthread_mutex_init(&e->st_mu, NULL);
-	e->due = malloc(DUE_MAX * sizeof *e->due);
-	if (!e->vfs || !e->due) {
+	if (!e->vfs) {
 		snprintf(err, err_cap, "out of memory");
 		embedded_free(e);
 		return NULL;

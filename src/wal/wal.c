@@ -1141,7 +1141,7 @@ int hf_wal_open(const struct hf_wal_options *opt, const struct hf_sm_config *wan
 		v->ops->unlink(v, path);
 	}
 	uint32_t first_kept = 0;
-	while (first_kept + 1 < c.n_segs && c.segs[first_kept + 1] <= c.next_seq) {
+	while (first_kept + 1 < c.n_segs && c.segs[first_kept + 1] <= c.snapshot_seq + 1) {
 		segment_name(c.segs[first_kept], name);
 		path_of(w->dir, name, path, sizeof path);
 		v->ops->unlink(v, path);

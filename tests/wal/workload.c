@@ -27,11 +27,11 @@ void wl_config(struct hf_sm_config *cfg)
 	cfg->max_items = 16;
 	cfg->max_customers = 64;
 	cfg->max_holds = 128;
-	cfg->max_orders = 4096;
-	cfg->max_lines = 16384;
-	cfg->string_bytes = 1u << 20;
+	cfg->max_orders = 1024;
+	cfg->max_lines = 4096;
+	cfg->string_bytes = 1u << 16;
 	cfg->idem_entries = 64;
-	cfg->idem_bytes = 1u << 18;
+	cfg->idem_bytes = 1u << 16;
 	cfg->idem_retention_ms = 3600 * 1000;
 	cfg->shipping_fee = 500;
 	cfg->free_shipping_over = 10000;
