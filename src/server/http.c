@@ -257,6 +257,14 @@ static bool append_body(struct hf_req *r, const char *data, size_t n)
 	return true;
 }
 
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+				       const char *value)
+{
+	(void)kind;
+	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " CRLF */
+	return MHD_YES;
+}
+
 static struct hf_req *req_new(struct hf_server *s, struct MHD_Connection *mc, const char *url,
 			      const char *method)
 {
@@ -297,6 +305,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 		if (!r)
 			return MHD_NO;
 		*con_cls = r;
+		/* Headers past HF_HTTP_HEADER_MAX: 431 in our shape. (Past
+		 * HF_HTTP_CONN_MEMORY libmicrohttpd answers 431 itself, in HTML.) */
+		size_t hsize = strlen(method) + strlen(url) + 12;
+		MHD_get_connection_values(mc, MHD_HEADER_KIND, add_header_size, &hsize);
+		if (hsize > HF_HTTP_HEADER_MAX) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "the request headers are larger than %u bytes",
+				 HF_HTTP_HEADER_MAX);
+			hf_render_error(r, 431, "payload_too_large", msg);
+			return answer(r);
+		}
 		/* A declared length past the limit is refused before reading it. */
 		const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
