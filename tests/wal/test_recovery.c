@@ -1,0 +1,254 @@
+/*
+ * test_recovery.c: damage on disk. A flipped byte in the middle of the log
+ * refuses start-up naming the file and offset (and `check` says DAMAGED); a
+ * truncated or garbage tail is cut and the engine starts with the records
+ * before it; a damaged record in a segment that is not the last refuses;
+ * a missing config with a log refuses.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/embedded.h"
+#include "engine/engine.h"
+#include "wal/wal.h"
+#include "workload.h"
+#include "wtest.h"
+
+static void cfg_for(struct hf_engine_config *cfg, const char *dir)
+{
+	hf_engine_config_default(cfg);
+	cfg->data_dir = dir;
+	wl_config(&cfg->sm);
+	cfg->snapshot_every_s = 0;
+	cfg->snapshot_every_records = 0;
+	cfg->segment_bytes = 16 << 10;
+}
+
+/* n one-record writes (each its own group commit), then a crash-like stop:
+ * the directory is copied while the engine runs (no snapshot at close). */
+static char *make_log(uint32_t n, uint64_t *digest_out)
+{
+	char *dir = wt_tmpdir(), *copy = wt_tmpdir();
+	struct hf_engine_config cfg;
+	cfg_for(&cfg, dir);
+	char err[512];
+	struct hf_engine *e = hf_engine_open(&cfg, err, sizeof err);
+	assert_non_null(e);
+	struct wl w;
+	wl_init(&w, 5, 2, 8, 2, 6);
+	struct wt_sync *s = malloc(sizeof *s);
+	for (uint32_t i = 0; i < n; i++) {
+		wt_sync_init(s);
+		if (i < wl_setup_count(&w))
+			wl_setup_cmd(&w, i, &s->wc);
+		else
+			wl_random_cmd(&w, &s->wc);
+		s->req.cmd = s->wc.cmd;
+		wt_submit_wait(e, s);
+	}
+	free(s);
+	(void)digest_out;
+	wt_copydir(dir, copy);
+	hf_engine_close(e);
+	wt_rmtree(dir);
+	return copy;
+}
+
+/* Path of the i-th segment (sorted by name). */
+static void segment_path(const char *dir, int i, char *out, size_t cap)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, NULL, alphasort);
+	int k = 0;
+	out[0] = 0;
+	for (int j = 0; j < n; j++) {
+		if (!strncmp(list[j]->d_name, "wal-", 4) && k++ == i)
+			snprintf(out, cap, "%s/%s", dir, list[j]->d_name);
+		free(list[j]);
+	}
+	free(list);
+	assert_true(out[0]);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc(*len);
+	assert_true(fread(b, 1, *len, f) == *len);
+	fclose(f);
+	return b;
+}
+
+static void spit(const char *path, const uint8_t *b, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_true(fwrite(b, 1, len, f) == len);
+	fclose(f);
+}
+
+/* Offsets of the records of a segment image; returns the count. */
+static uint32_t record_offsets(const uint8_t *b, size_t len, size_t *offs, uint32_t max)
+{
+	size_t off = HF_WAL_SEGMENT_HEADER_BYTES;
+	uint32_t n = 0;
+	while (off + 32 <= len && n < max) {
+		uint32_t l = (uint32_t)b[off] | (uint32_t)b[off + 1] << 8 | (uint32_t)b[off + 2] << 16 |
+			     (uint32_t)b[off + 3] << 24;
+		if (l == 0)
+			break;
+		offs[n++] = off;
+		off += hf_wal_record_bytes(l);
+	}
+	return n;
+}
+
+static struct hf_engine *try_open(const char *dir, char *err, size_t cap, struct hf_wal_recovery *rec)
+{
+	struct hf_engine_config cfg;
+	cfg_for(&cfg, dir);
+	struct hf_embedded_options opt = {0};
+	return hf_embedded_open(&cfg, &opt, rec, err, cap);
+}
+
+static void test_flip_mid_log_refuses(void **state)
+{
+	(void)state;
+	char *dir = make_log(40, NULL);
+	char path[8192], err[1024] = "";
+	segment_path(dir, 0, path, sizeof path);
+	size_t len;
+	uint8_t *b = slurp(path, &len);
+	size_t offs[256];
+	uint32_t n = record_offsets(b, len, offs, 256);
+	assert_true(n >= 30);
+	b[offs[n / 2] + 40] ^= 0x10; /* a payload byte of a record in the middle */
+	spit(path, b, len);
+	FILE *devnull = fopen("/dev/null", "w");
+	assert_int_equal(hf_wal_check_dir(dir, devnull), 1);
+	fclose(devnull);
+	struct hf_wal_recovery rec;
+	assert_null(try_open(dir, err, sizeof err, &rec));
+	char where[64];
+	snprintf(where, sizeof where, "offset %zu", offs[n / 2]);
+	assert_non_null(strstr(err, where));
+	assert_non_null(strstr(err, "wal-"));
+	free(b);
+	wt_rmtree(dir);
+}
+
+static void test_truncated_tail_recovers(void **state)
+{
+	(void)state;
+	char *dir = make_log(40, NULL);
+	char path[8192], err[1024] = "";
+	segment_path(dir, 0, path, sizeof path);
+	size_t len;
+	uint8_t *b = slurp(path, &len);
+	size_t offs[256];
+	uint32_t n = record_offsets(b, len, offs, 256);
+	/* Cut the file in the middle of the last record. */
+	assert_int_equal(truncate(path, (off_t)(offs[n - 1] + 20)), 0);
+	struct hf_wal_recovery rec;
+	struct hf_engine *e = try_open(dir, err, sizeof err, &rec);
+	if (!e)
+		fail_msg("%s", err);
+	assert_int_equal(rec.last_seq, n - 1);
+	assert_true(rec.cut_bytes > 0);
+	hf_engine_close(e);
+	/* And again: the cut is durable, the directory is sound. */
+	e = try_open(dir, err, sizeof err, &rec);
+	assert_non_null(e);
+	assert_int_equal(rec.last_seq, n - 1);
+	assert_int_equal(rec.cut_bytes, 0);
+	hf_engine_close(e);
+	free(b);
+	wt_rmtree(dir);
+}
+
+static void test_garbage_tail_recovers(void **state)
+{
+	(void)state;
+	char *dir = make_log(30, NULL);
+	char path[8192], err[1024] = "";
+	segment_path(dir, 0, path, sizeof path);
+	size_t len;
+	uint8_t *b = slurp(path, &len);
+	size_t offs[256];
+	uint32_t n = record_offsets(b, len, offs, 256);
+	/* The last record's bytes garbled, as a torn write leaves them. */
+	for (size_t i = offs[n - 1]; i < offs[n - 1] + 48 && i < len; i++)
+		b[i] = (uint8_t)(i * 131 + 7);
+	spit(path, b, len);
+	FILE *devnull = fopen("/dev/null", "w");
+	assert_int_equal(hf_wal_check_dir(dir, devnull), 0);
+	fclose(devnull);
+	struct hf_wal_recovery rec;
+	struct hf_engine *e = try_open(dir, err, sizeof err, &rec);
+	if (!e)
+		fail_msg("%s", err);
+	assert_int_equal(rec.last_seq, n - 1);
+	hf_engine_close(e);
+	free(b);
+	wt_rmtree(dir);
+}
+
+static void test_damage_in_earlier_segment_refuses(void **state)
+{
+	(void)state;
+	char *dir = make_log(300, NULL); /* 16 KiB segments: several */
+	char path[8192], err[1024] = "";
+	segment_path(dir, 0, path, sizeof path);
+	size_t len;
+	uint8_t *b = slurp(path, &len);
+	size_t offs[512];
+	uint32_t n = record_offsets(b, len, offs, 512);
+	assert_true(n > 2);
+	b[offs[n - 1] + 8] ^= 1; /* the last record of the first segment: its seq */
+	spit(path, b, len);
+	struct hf_wal_recovery rec;
+	assert_null(try_open(dir, err, sizeof err, &rec));
+	assert_non_null(strstr(err, "not the last"));
+	free(b);
+	wt_rmtree(dir);
+}
+
+static void test_missing_config_refuses(void **state)
+{
+	(void)state;
+	char *dir = make_log(10, NULL);
+	char path[8192], err[1024] = "";
+	snprintf(path, sizeof path, "%s/config", dir);
+	assert_int_equal(unlink(path), 0);
+	struct hf_wal_recovery rec;
+	assert_null(try_open(dir, err, sizeof err, &rec));
+	assert_non_null(strstr(err, "config"));
+	wt_rmtree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_flip_mid_log_refuses),
+		cmocka_unit_test(test_truncated_tail_recovers),
+		cmocka_unit_test(test_garbage_tail_recovers),
+		cmocka_unit_test(test_damage_in_earlier_segment_refuses),
+		cmocka_unit_test(test_missing_config_refuses),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
