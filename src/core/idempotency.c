@@ -51,8 +51,9 @@ static bool entry_matches(const struct hf_sm *sm, const struct hf_idem_entry *e,
 			  struct hf_str customer, struct hf_str key)
 {
 	const uint8_t *d = sm->idem_data + e->data_off;
+	/* an empty hf_str may have a NULL ptr: never hand it to memcmp */
 	return e->customer_len == customer.len && e->key_len == key.len &&
-	       memcmp(d, customer.ptr, customer.len) == 0 &&
+	       (customer.len == 0 || memcmp(d, customer.ptr, customer.len) == 0) &&
 	       memcmp(d + customer.len, key.ptr, key.len) == 0;
 }
 
@@ -85,7 +86,8 @@ void hf_idem_store(struct hf_sm *sm, const struct hf_cmd *cmd, const struct hf_r
 	uint32_t off = data_place(sm, len);
 	HF_ASSERT(off != UINT32_MAX && sm->idem_count < sm->cfg.idem_entries);
 	uint8_t *d = sm->idem_data + off;
-	memcpy(d, cmd->customer.ptr, cmd->customer.len);
+	if (cmd->customer.len)
+		memcpy(d, cmd->customer.ptr, cmd->customer.len);
 	memcpy(d + cmd->customer.len, cmd->idem_key.ptr, cmd->idem_key.len);
 	memcpy(d + cmd->customer.len + cmd->idem_key.len, buf, (size_t)n);
 	uint32_t pos = entry_pos(sm, sm->idem_count);
