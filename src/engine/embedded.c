@@ -10,8 +10,11 @@
  *                            TICK) into the open group-commit buffer.
  *   log writer               takes the open buffer when the sequencer is
  *                            between batches, writes it with one pwritev,
- *                            syncs it with one fdatasync, then calls done
- *                            for every request in it, in order.
+ *                            syncs it with one fdatasync, then hands its
+ *                            requests (status set) to the completer.
+ *   completer                calls done for each, in order, while the
+ *                            writer already writes and syncs the next
+ *                            buffer (waking callers costs a syscall each).
  *   snapshotter              waits for a snapshot child (or writes an
  *                            in-memory image), waits until the log is
  *                            durable up to the snapshot's seq, installs it.
@@ -112,6 +115,14 @@ struct embedded {
 	bool writer_stop, writer_done;
 	uint64_t durable_seq;
 
+	/* Writer -> completer: requests durable (or failed), status set, whose
+	 * done is still to be called. The writer starts the next write while
+	 * the completer wakes the callers. */
+	pthread_mutex_t c_mu;
+	pthread_cond_t c_cv;
+	struct hf_request *c_head, *c_tail;
+	bool c_waiting, c_stop;
+
 	/* Snapshots. */
 	pthread_mutex_t sn_mu;
 	pthread_cond_t sn_cv;
@@ -134,7 +145,7 @@ struct embedded {
 	pthread_mutex_t st_mu;
 	struct hf_engine_stats st;
 
-	pthread_t t_seq, t_writer, t_snap;
+	pthread_t t_seq, t_writer, t_snap, t_done;
 	bool threads_started;
 };
 
@@ -477,6 +488,7 @@ static void snapshot_start(struct embedded *e)
 	pthread_mutex_lock(&e->st_mu);
 	if (pause > e->st.snapshot_pause_us_max)
 		e->st.snapshot_pause_us_max = pause;
+	e->st.snapshot_pause_us_last = pause;
 	pthread_mutex_unlock(&e->st_mu);
 	e->last_snapshot_seq = job.seq;
 	e->last_snapshot_us = mono_us();
@@ -637,6 +649,8 @@ static void *writer_main(void *arg)
 				e->st.fsync_us_hist[bk]++;
 			}
 			pthread_mutex_unlock(&e->st_mu);
+			if (e->opt.on_sync && status == HF_ENGINE_OK)
+				e->opt.on_sync(e->opt.on_sync_arg, sync_us, take->n_records);
 		}
 		if (status == HF_ENGINE_OK && take->len) {
 			pthread_mutex_lock(&e->w_mu);
@@ -644,7 +658,20 @@ static void *writer_main(void *arg)
 			pthread_cond_broadcast(&e->s_cv);
 			pthread_mutex_unlock(&e->w_mu);
 		}
-		complete_list(take->head, status);
+		if (take->head) {
+			for (struct hf_request *r = take->head; r; r = r->next)
+				r->status = status;
+			pthread_mutex_lock(&e->c_mu);
+			if (e->c_tail)
+				e->c_tail->next = take->head;
+			else
+				e->c_head = take->head;
+			e->c_tail = take->tail;
+			bool wake = e->c_waiting;
+			pthread_mutex_unlock(&e->c_mu);
+			if (wake)
+				pthread_cond_signal(&e->c_cv);
+		}
 		take->len = 0;
 		take->n_records = 0;
 		take->head = take->tail = NULL;
@@ -654,6 +681,34 @@ static void *writer_main(void *arg)
 	e->writer_done = true;
 	pthread_cond_broadcast(&e->s_cv);
 	pthread_mutex_unlock(&e->w_mu);
+	return NULL;
+}
+
+/* ---- completer ----------------------------------------------------------- */
+
+static void *completer_main(void *arg)
+{
+	struct embedded *e = arg;
+	pthread_mutex_lock(&e->c_mu);
+	for (;;) {
+		while (!e->c_head && !e->c_stop) {
+			e->c_waiting = true;
+			pthread_cond_wait(&e->c_cv, &e->c_mu);
+			e->c_waiting = false;
+		}
+		struct hf_request *r = e->c_head;
+		if (!r)
+			break;
+		e->c_head = e->c_tail = NULL;
+		pthread_mutex_unlock(&e->c_mu);
+		while (r) {
+			struct hf_request *next = r->next; /* done may free r */
+			r->done(r);
+			r = next;
+		}
+		pthread_mutex_lock(&e->c_mu);
+	}
+	pthread_mutex_unlock(&e->c_mu);
 	return NULL;
 }
 
@@ -825,6 +880,8 @@ static void embedded_free(struct embedded *e)
 	pthread_cond_destroy(&e->sn_cv);
 	pthread_cond_destroy(&e->sn_done_cv);
 	pthread_mutex_destroy(&e->st_mu);
+	pthread_mutex_destroy(&e->c_mu);
+	pthread_cond_destroy(&e->c_cv);
 	free(e);
 }
 
@@ -843,6 +900,11 @@ static void embedded_close(struct hf_engine *base)
 	pthread_cond_signal(&e->w_cv);
 	pthread_mutex_unlock(&e->w_mu);
 	pthread_join(e->t_writer, NULL);
+	pthread_mutex_lock(&e->c_mu);
+	e->c_stop = true;
+	pthread_cond_signal(&e->c_cv);
+	pthread_mutex_unlock(&e->c_mu);
+	pthread_join(e->t_done, NULL);
 	pthread_mutex_lock(&e->sn_mu);
 	e->sn_stop = true;
 	pthread_cond_signal(&e->sn_cv);
@@ -850,7 +912,8 @@ static void embedded_close(struct hf_engine *base)
 	pthread_join(e->t_snap, NULL);
 
 	/* A last snapshot: the next open loads it instead of replaying. */
-	if (!atomic_load(&e->failed) && e->next_seq - 1 > e->last_snapshot_seq) {
+	if (!atomic_load(&e->failed) && !e->opt.no_snapshot_at_close &&
+	    e->next_seq - 1 > e->last_snapshot_seq) {
 		struct snap_job job = {.active = true, .seq = e->next_seq - 1,
 				       .now_ms = e->last_now_ms};
 		job.len = hf_sm_snapshot_size(e->sm);
@@ -915,6 +978,8 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 	pthread_cond_init(&e->sn_cv, NULL);
 	pthread_cond_init(&e->sn_done_cv, NULL);
 	pthread_mutex_init(&e->st_mu, NULL);
+	pthread_mutex_init(&e->c_mu, NULL);
+	pthread_cond_init(&e->c_cv, NULL);
 	if (!e->vfs) {
 		snprintf(err, err_cap, "out of memory");
 		embedded_free(e);
@@ -945,7 +1010,8 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 	e->open = &e->bufs[0];
 	due_seed(e);
 
-	if (pthread_create(&e->t_writer, NULL, writer_main, e) ||
+	if (pthread_create(&e->t_done, NULL, completer_main, e) ||
+	    pthread_create(&e->t_writer, NULL, writer_main, e) ||
 	    pthread_create(&e->t_snap, NULL, snapshotter_main, e) ||
 	    pthread_create(&e->t_seq, NULL, sequencer_main, e))
 		HF_ASSERT(0 && "pthread_create");

@@ -30,6 +30,12 @@ struct hf_embedded_options {
 	 * serialises them on the sequencer thread instead. */
 	bool snapshot_inline;
 	uint32_t batch_max;            /* requests per batch; 0: 1024 */
+	/* Benchmarks: called on the writer thread after each group commit
+	 * with its fdatasync time and record count. */
+	void (*on_sync)(void *arg, uint64_t sync_us, uint32_t records);
+	void *on_sync_arg;
+	/* Skip the snapshot hf_engine_close writes (benchmarks of replay). */
+	bool no_snapshot_at_close;
 	uint32_t tick_ms;              /* idle TICK granularity; 0: 100 */
 };
 

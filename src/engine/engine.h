@@ -92,6 +92,7 @@ struct hf_engine_stats {
 	uint64_t fsync_us_last, fsync_us_max;
 	uint64_t batch_records_last, batch_records_max;
 	uint64_t snapshots, snapshot_pause_us_max;
+	uint64_t snapshot_pause_us_last; /* sequencer stopped for the last snapshot (fork) */
 	/* fsync latency histogram: bucket i counts syncs taking < 2^i us. */
 	uint64_t fsync_us_hist[24];
 	uint64_t durable_seq;        /* last log record known durable */
