@@ -25,15 +25,16 @@
 #define HF_HOLD_SEATS_MAX 100
 /* Item lines in one hold or order (distinct items in a cart). */
 #define HF_HOLD_ITEMS_MAX 50
-/* Quantity of one item line: keeps every sum of quantities inside int64 and
- * every counter inside uint32 with room to spare. */
+/* Quantity of one item line, and of one line after merging (a cart line's
+ * requested quantity never passes it either). */
 #define HF_QUANTITY_MAX 1000000u
 /* Stock of one item (available + held + sold) may not pass this. */
 #define HF_STOCK_MAX 2000000000u
-/* A price in minor units (cents). 10^12 minor units is 10 billion in the
- * major unit: beyond any ticket or product, and sums of HF_HOLD_*_MAX lines
- * times HF_QUANTITY_MAX stay far inside int64. */
-#define HF_PRICE_MAX 1000000000000LL
+/* A price in minor units (cents): 10^10 is 100 million in the major unit,
+ * beyond any ticket or product. With it every total stays inside int64:
+ * HF_HOLD_ITEMS_MAX * HF_QUANTITY_MAX * HF_PRICE_MAX = 5 * 10^17, plus
+ * HF_HOLD_SEATS_MAX * HF_PRICE_MAX and a fee of at most HF_PRICE_MAX. */
+#define HF_PRICE_MAX 10000000000LL
 
 /* Seats in one event: the largest stadium is ~150,000 seats. */
 #define HF_EVENT_SEATS_MAX 200000u

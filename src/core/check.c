@@ -28,18 +28,36 @@ static int fail(char *msg, size_t cap, const char *fmt, ...)
 			return fail(msg, msg_cap, __VA_ARGS__); \
 	} while (0)
 
-/* Walks a list: its length matches n and every line is in range. */
-static int list_check(const struct hf_sm *sm, const struct hf_list *l, char *msg, size_t msg_cap)
+/* Walks a list: every line in range, owned by no other list (marks), its
+ * ref below ref_max; its length matches n and its tail is its last line. */
+static int list_check(const struct hf_sm *sm, const struct hf_list *l, uint32_t ref_max, char *msg,
+		      size_t msg_cap)
 {
 	uint32_t n = 0, last = NIL;
+	CHECK(l->n <= HF_HOLD_SEATS_MAX + HF_HOLD_ITEMS_MAX, "list count %u is too large", l->n);
 	for (uint32_t x = l->head; x != NIL; x = sm->lines[x].next) {
 		CHECK(x < sm->lines_hwm, "line %u out of range", x);
 		CHECK(++n <= l->n, "list longer than its count %u", l->n);
+		CHECK(!sm->check_line_mark[x], "line %u is in two lists", x);
+		sm->check_line_mark[x] = 1;
+		CHECK(sm->lines[x].ref < ref_max, "line %u refers to %u of %u", x, sm->lines[x].ref,
+		      ref_max);
+		CHECK(sm->lines[x].price >= 0 && sm->lines[x].price <= HF_PRICE_MAX &&
+			      sm->lines[x].quantity <= sm->lines[x].requested &&
+			      sm->lines[x].requested <= HF_QUANTITY_MAX,
+		      "line %u has a price or quantity out of range", x);
 		last = x;
 	}
 	CHECK(n == l->n, "list has %u lines, count says %u", n, l->n);
 	CHECK(last == l->tail, "list tail %u is not its last line %u", l->tail, last);
 	return 0;
+}
+
+/* A string id field: the start of an interned string (or 0 where empty is
+ * allowed). */
+static bool sid_ok(const struct hf_sm *sm, uint32_t sid, bool may_be_empty)
+{
+	return sid == 0 ? may_be_empty : hf_strpool_valid(&sm->strings, sid);
 }
 
 static int pce_take(struct hf_sm *sm_mut, uint32_t customer, uint32_t seat, char *msg,
@@ -64,17 +82,30 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 	      "a table is above its capacity");
 	CHECK(sm->next_order_id == sm->n_orders, "next order id %llu != orders %u",
 	      (unsigned long long)sm->next_order_id, sm->n_orders);
+	CHECK(sm->holds_active <= sm->holds_used && sm->ended_count <= c->max_holds &&
+		      sm->ended_head < c->max_holds && sm->idem_head < c->idem_entries &&
+		      sm->lines_used <= sm->lines_hwm && sm->strings.used <= sm->strings.cap,
+	      "a counter is out of range");
+	memset(scratch->check_line_mark, 0, sm->lines_hwm);
+	memset(scratch->check_hold_mark, 0, sm->holds_used);
 
 	/* events and seats */
 	uint32_t first = 0;
 	uint64_t held_total = 0, sold_total = 0;
 	for (uint32_t e = 0; e < sm->n_events; e++) {
 		const struct hf_event *ev = &sm->events[e];
-		CHECK(ev->first_seat == first, "event %u seats do not follow the previous event's", e);
+		CHECK(ev->first_seat == first && ev->n_seats <= sm->n_seats - first,
+		      "event %u seats do not follow the previous event's", e);
+		CHECK(sid_ok(sm, ev->id, false) && sid_ok(sm, ev->name, false),
+		      "event %u has a bad id or name", e);
 		uint32_t count[4] = {0};
 		for (uint32_t s = ev->first_seat; s < ev->first_seat + ev->n_seats; s++) {
 			const struct hf_seat *seat = &sm->seats[s];
-			CHECK(seat->state <= HF_SEAT_BLOCKED, "seat %u has state %u", s, seat->state);
+			CHECK(seat->state <= HF_SEAT_BLOCKED && seat->price >= 0 && seat->price <= HF_PRICE_MAX,
+			      "seat %u has state %u, price %lld", s, seat->state, (long long)seat->price);
+			CHECK(sid_ok(sm, seat->id, false) && sid_ok(sm, seat->section, true) &&
+				      sid_ok(sm, seat->row, true) && sid_ok(sm, seat->category, true),
+			      "seat %u has a bad string", s);
 			count[seat->state]++;
 			if (seat->state == HF_SEAT_HELD) {
 				CHECK(seat->owner < sm->holds_used &&
@@ -112,11 +143,13 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 
 	/* holds */
 	uint64_t lines_seen = 0, lines_ended = 0, held_seen = 0;
-	uint32_t active = 0, ended = 0;
+	uint32_t active = 0, ended = 0, unused = 0;
 	for (uint32_t slot = 0; slot < sm->holds_used; slot++) {
 		const struct hf_hold *h = &sm->holds[slot];
-		if (h->state == HOLD_SLOT_UNUSED)
+		if (h->state == HOLD_SLOT_UNUSED) {
+			unused++;
 			continue;
+		}
 		CHECK(h->state <= HF_HOLD_EXPIRED_STATE, "hold slot %u has state %u", slot, h->state);
 		CHECK(h->id >= 1 && h->id <= sm->next_hold_id, "hold slot %u has id %llu", slot,
 		      (unsigned long long)h->id);
@@ -124,7 +157,8 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 		      (unsigned long long)h->id);
 		CHECK(h->customer < sm->n_customers, "hold %llu has no customer",
 		      (unsigned long long)h->id);
-		if (list_check(sm, &h->seats, msg, msg_cap) || list_check(sm, &h->items, msg, msg_cap))
+		if (list_check(sm, &h->seats, sm->n_seats, msg, msg_cap) ||
+		    list_check(sm, &h->items, sm->n_items, msg, msg_cap))
 			return -1;
 		CHECK(h->seats.n <= HF_HOLD_SEATS_MAX && h->items.n <= HF_HOLD_ITEMS_MAX,
 		      "hold %llu has too many lines", (unsigned long long)h->id);
@@ -171,12 +205,23 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 	for (uint32_t k = 0; k < sm->ended_count; k++) {
 		uint32_t slot = sm->ended[(sm->ended_head + k) % c->max_holds];
 		CHECK(slot < sm->holds_used && sm->holds[slot].state != HF_HOLD_ACTIVE &&
-			      sm->holds[slot].state != HOLD_SLOT_UNUSED,
-		      "ended FIFO entry %u is not an ended hold", k);
+			      sm->holds[slot].state != HOLD_SLOT_UNUSED && !sm->check_hold_mark[slot],
+		      "ended FIFO entry %u is not an ended hold, or a second entry for one", k);
+		scratch->check_hold_mark[slot] = 1;
 	}
+	uint32_t free_slots = 0;
+	for (uint32_t slot = sm->holds_free; slot != NIL; slot = sm->holds[slot].cust_next) {
+		CHECK(slot < sm->holds_used && sm->holds[slot].state == HOLD_SLOT_UNUSED &&
+			      !sm->check_hold_mark[slot] && ++free_slots <= unused,
+		      "the free hold slot list is broken");
+		scratch->check_hold_mark[slot] = 1;
+	}
+	CHECK(free_slots == unused, "%u unused hold slots, %u on the free list", unused, free_slots);
 	for (uint32_t i = 0; i < sm->holds_active; i++) {
 		uint32_t slot = sm->heap[i];
-		CHECK(slot < sm->holds_used && sm->holds[slot].heap_pos == i, "heap entry %u is stale", i);
+		CHECK(slot < sm->holds_used && sm->holds[slot].state == HF_HOLD_ACTIVE &&
+			      sm->holds[slot].heap_pos == i,
+		      "heap entry %u is stale", i);
 		if (i > 0) {
 			const struct hf_hold *p = &sm->holds[sm->heap[(i - 1) / 2]], *h = &sm->holds[slot];
 			CHECK(p->expires_at_ms < h->expires_at_ms ||
@@ -191,7 +236,8 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 		const struct hf_order *ord = &sm->orders[o];
 		CHECK(ord->status <= HF_ORDER_CANCELED && ord->customer < sm->n_customers,
 		      "order %u is malformed", o + 1);
-		if (list_check(sm, &ord->seats, msg, msg_cap) || list_check(sm, &ord->items, msg, msg_cap))
+		if (list_check(sm, &ord->seats, sm->n_seats, msg, msg_cap) ||
+		    list_check(sm, &ord->items, sm->n_items, msg, msg_cap))
 			return -1;
 		lines_seen += ord->seats.n + ord->items.n;
 		if (ord->status == HF_ORDER_CANCELED)
@@ -216,6 +262,12 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 	/* items */
 	for (uint32_t i = 0; i < sm->n_items; i++) {
 		const struct hf_item *it = &sm->items[i];
+		CHECK(it->price >= 0 && it->price <= HF_PRICE_MAX, "item %u has price %lld", i,
+		      (long long)it->price);
+		CHECK(sid_ok(sm, it->id, false) && sid_ok(sm, it->name, false) &&
+			      sid_ok(sm, it->category, true) && sid_ok(sm, it->description, true) &&
+			      sid_ok(sm, it->image_url, true),
+		      "item %u has a bad string", i);
 		CHECK(it->held == scratch->check_item_held[i], "item %u: held %u, lines hold %llu", i,
 		      it->held, (unsigned long long)scratch->check_item_held[i]);
 		CHECK(it->sold == scratch->check_item_sold[i], "item %u: sold %u, orders have %llu", i,
@@ -234,15 +286,19 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 	uint32_t active_listed = 0, orders_listed = 0;
 	for (uint32_t cu = 0; cu < sm->n_customers; cu++) {
 		const struct hf_customer *cust = &sm->customers[cu];
+		CHECK(sid_ok(sm, cust->name, false), "customer %u has a bad name", cu);
 		CHECK(hf_map_get(&sm->customer_by_sid, hf_sid_key(cust->name)) == cu,
 		      "customer %u not indexed", cu);
-		uint32_t n = 0;
+		uint32_t n = 0, prev_slot = NIL;
 		uint64_t prev = UINT64_MAX;
 		for (uint32_t s = cust->hold_head; s != NIL; s = sm->holds[s].cust_next) {
+			CHECK(s < sm->holds_used, "customer %u's hold list leaves the table", cu);
 			const struct hf_hold *h = &sm->holds[s];
-			CHECK(h->state == HF_HOLD_ACTIVE && h->customer == cu && h->id < prev,
+			CHECK(h->state == HF_HOLD_ACTIVE && h->customer == cu && h->id < prev &&
+				      h->cust_prev == prev_slot,
 			      "customer %u's hold list is wrong", cu);
 			prev = h->id;
+			prev_slot = s;
 			n++;
 		}
 		CHECK(n == cust->active_holds && n <= HF_CUSTOMER_HOLDS_MAX,
@@ -250,7 +306,8 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 		active_listed += n;
 		prev = UINT64_MAX;
 		for (uint32_t o = cust->order_head; o != NIL; o = sm->orders[o].cust_next) {
-			CHECK(sm->orders[o].customer == cu && o < prev, "customer %u's orders are wrong", cu);
+			CHECK(o < sm->n_orders && sm->orders[o].customer == cu && o < prev,
+			      "customer %u's orders are wrong", cu);
 			prev = o;
 			orders_listed++;
 		}
@@ -265,17 +322,29 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 	      (unsigned long long)lines_seen, sm->lines_used);
 	uint64_t free_n = 0;
 	for (uint32_t l = sm->lines_free; l != NIL; l = sm->lines[l].next) {
-		CHECK(l < sm->lines_hwm && ++free_n <= sm->lines_hwm, "line free list is broken");
+		CHECK(l < sm->lines_hwm && !sm->check_line_mark[l], "line free list is broken");
+		scratch->check_line_mark[l] = 1;
+		free_n++;
 	}
 	CHECK(free_n + sm->lines_used == sm->lines_hwm, "lines leaked: %llu free + %u used != %u",
 	      (unsigned long long)free_n, sm->lines_used, sm->lines_hwm);
 
-	/* idempotency */
+	/* idempotency: stored in time order, none from the future */
+	int64_t stored_prev = INT64_MIN;
 	for (uint32_t k = 0; k < sm->idem_count; k++) {
 		const struct hf_idem_entry *e = &sm->idem[(sm->idem_head + k) % c->idem_entries];
+		CHECK(e->stored_at_ms >= stored_prev && e->stored_at_ms <= sm->now_ms,
+		      "idempotency entry %u is out of time order", k);
+		stored_prev = e->stored_at_ms;
 		CHECK((uint64_t)e->data_off + e->data_len <= c->idem_bytes &&
+			      (uint32_t)e->customer_len + e->key_len < e->data_len &&
 			      e->stored_at_ms > sm->now_ms - c->idem_retention_ms,
 		      "idempotency entry %u is stale or out of range", k);
+		uint32_t skip = (uint32_t)e->customer_len + e->key_len;
+		static struct hf_reply r; /* large; the check runs on one thread */
+		CHECK(hf_reply_decode(sm->idem_data + e->data_off + skip, e->data_len - skip, &r) ==
+			      (int64_t)(e->data_len - skip),
+		      "idempotency entry %u does not hold a reply", k);
 	}
 	return 0;
 }

@@ -432,6 +432,9 @@ enum hf_result hf_lines_resolve(struct hf_sm *sm, const struct hf_cmd *cmd, bool
 		res->quantity[m] += c->items[j].quantity;
 		res->partial[m] = res->partial[m] && c->items[j].partial;
 	}
+	for (uint32_t m = 0; m < res->n_items; m++)
+		if (res->quantity[m] > HF_QUANTITY_MAX)
+			return refuse(r, HF_BAD_REQUEST);
 	return HF_OK;
 }
 
@@ -582,14 +585,19 @@ void hf_hold_add(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply *r)
 		new_seats += !(s->state == HF_SEAT_HELD && s->owner == slot);
 	}
 	uint32_t line_of[HF_HOLD_ITEMS_MAX];
+	bool too_much = false;
 	for (uint32_t m = 0; m < res.n_items; m++) {
 		line_of[m] = NIL;
 		for (uint32_t l = h->items.head; l != NIL; l = sm->lines[l].next)
 			if (sm->lines[l].ref == res.item[m])
 				line_of[m] = l;
 		new_items += line_of[m] == NIL;
+		if (line_of[m] != NIL &&
+		    (uint64_t)sm->lines[line_of[m]].requested + res.quantity[m] > HF_QUANTITY_MAX)
+			too_much = true;
 	}
-	if (h->seats.n + new_seats > HF_HOLD_SEATS_MAX || h->items.n + new_items > HF_HOLD_ITEMS_MAX)
+	if (h->seats.n + new_seats > HF_HOLD_SEATS_MAX || h->items.n + new_items > HF_HOLD_ITEMS_MAX ||
+	    too_much)
 		return (void)refuse(r, HF_TOO_MANY_LINES);
 	if (hf_lines_available(sm) < (uint64_t)new_seats + new_items)
 		return (void)refuse(r, HF_CAPACITY_FULL);

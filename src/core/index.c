@@ -212,6 +212,17 @@ bool hf_id_valid(struct hf_str s)
 	return true;
 }
 
+bool hf_strpool_valid(const struct hf_strpool *p, uint32_t sid)
+{
+	if (sid == 0 || sid > p->used || p->used - (sid - 1) < 2)
+		return false;
+	const uint8_t *at = p->bytes + sid - 1;
+	uint32_t len = (uint32_t)at[0] | (uint32_t)at[1] << 8;
+	if (len == 0 || len > p->used - (sid - 1) - 2)
+		return false;
+	return hf_strpool_find(p, hf_strpool_get(p, sid)) == sid;
+}
+
 /* Re-creates the intern table from the pool bytes (snapshot load). Returns
  * -1 if the bytes are not a sequence of well-formed, distinct strings. */
 int hf_strpool_rebuild(struct hf_strpool *p)

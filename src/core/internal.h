@@ -67,6 +67,8 @@ uint32_t hf_strpool_find(const struct hf_strpool *p, struct hf_str s); /* sid or
 uint32_t hf_strpool_intern(struct hf_strpool *p, struct hf_str s);
 bool hf_strpool_room(const struct hf_strpool *p, uint64_t bytes, uint32_t strings);
 int hf_strpool_rebuild(struct hf_strpool *p);
+/* sid is the start of an interned string (not 0, not inside a string). */
+bool hf_strpool_valid(const struct hf_strpool *p, uint32_t sid);
 struct hf_str hf_strpool_get(const struct hf_strpool *p, uint32_t sid);
 static inline uint64_t hf_strpool_cost(struct hf_str s)
 {
@@ -206,6 +208,7 @@ struct hf_sm {
 
 	/* hf_sm_check's scratch, allocated at init so checks never allocate. */
 	uint64_t *check_item_held, *check_item_sold;
+	uint8_t *check_line_mark, *check_hold_mark;
 	struct hf_map check_pce;
 };
 

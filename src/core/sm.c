@@ -95,7 +95,7 @@ static size_t memory_of(const struct hf_sm_config *c)
 	n += (size_t)c->max_seats * 24 * 2; /* per_cust_event + check copy */
 	n += (size_t)c->max_holds * (sizeof(struct hf_hold) + 8 + 24);
 	n += (size_t)c->max_orders * sizeof(struct hf_order);
-	n += (size_t)c->max_lines * sizeof(struct hf_line);
+	n += (size_t)c->max_lines * (sizeof(struct hf_line) + 1);
 	n += (size_t)c->idem_entries * (sizeof(struct hf_idem_entry) + 24) + c->idem_bytes;
 	return n;
 }
@@ -137,9 +137,12 @@ struct hf_sm *hf_sm_init(const struct hf_sm_config *cfg, char *err, size_t err_c
 	sm->idem_data = hf_mem_table(c->idem_bytes, 1, HF_MEM_DENSE);
 	sm->check_item_held = hf_mem_table(c->max_items, sizeof(uint64_t), HF_MEM_DENSE);
 	sm->check_item_sold = hf_mem_table(c->max_items, sizeof(uint64_t), HF_MEM_DENSE);
+	sm->check_line_mark = hf_mem_table(c->max_lines, 1, HF_MEM_SPARSE);
+	sm->check_hold_mark = hf_mem_table(c->max_holds, 1, HF_MEM_SPARSE);
 	if (!sm->seat_slots || !sm->events || !sm->seats || !sm->items || !sm->customers ||
 	    !sm->holds || !sm->ended || !sm->heap || !sm->orders || !sm->lines || !sm->idem ||
-	    !sm->idem_data || !sm->check_item_held || !sm->check_item_sold)
+	    !sm->idem_data || !sm->check_item_held || !sm->check_item_sold ||
+	    !sm->check_line_mark || !sm->check_hold_mark)
 		goto oom;
 	sm->holds_free = NIL;
 	sm->lines_free = NIL;
@@ -177,6 +180,8 @@ void hf_sm_free(struct hf_sm *sm)
 	free(sm->idem_data);
 	free(sm->check_item_held);
 	free(sm->check_item_sold);
+	free(sm->check_line_mark);
+	free(sm->check_hold_mark);
 	free(sm);
 }
 

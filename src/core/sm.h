@@ -66,7 +66,8 @@
  *   positions of every unknown seat); UNKNOWN_ITEM (bad_item = position of
  *   the first unknown item). Item lines naming one item are merged in the
  *   order of first appearance (quantities summed; partial only if every
- *   merged line is partial).
+ *   merged line is partial); a merged quantity above HF_QUANTITY_MAX is
+ *   BAD_REQUEST (checked after UNKNOWN_ITEM).
  *
  * Hold checks (ADD, REMOVE, EXTEND, RELEASE, CONFIRM): UNKNOWN_HOLD;
  *   NOT_OWNER; HOLD_EXPIRED (state EXPIRED); HOLD_NOT_ACTIVE (CONFIRMED or
@@ -102,7 +103,8 @@
  *   recycled and that hold's id becomes unknown (only when the command
  *   succeeds). Reply HOLD.
  * HOLD_ADD: lines (with hold checks); TOO_MANY_LINES (the hold would have
- *   more than HF_HOLD_SEATS_MAX seats or HF_HOLD_ITEMS_MAX items); taking
+ *   more than HF_HOLD_SEATS_MAX seats or HF_HOLD_ITEMS_MAX items, or an item
+ *   line whose requested + merged quantity passes HF_QUANTITY_MAX); taking
  *   inventory (without the active-holds limit). New seats are appended; an
  *   item already in the hold adds take to its quantity and the merged
  *   quantity to its requested, else a new line is appended. expires_at is

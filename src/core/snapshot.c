@@ -210,6 +210,9 @@ static int rebuild(struct hf_sm *sm, char *err, size_t cap)
 	}
 	hf_map_clear(&sm->hold_by_id);
 	hf_map_clear(&sm->per_cust_event);
+	/* Seat lines counted into per_cust_event: never more than seats (each
+	 * held or sold seat is in one list; hf_sm_check proves it next). */
+	uint32_t counted = 0;
 	for (uint32_t slot = 0; slot < sm->holds_used; slot++) {
 		const struct hf_hold *h = &sm->holds[slot];
 		if (h->state == HOLD_SLOT_UNUSED)
@@ -222,7 +225,8 @@ static int rebuild(struct hf_sm *sm, char *err, size_t cap)
 			continue;
 		uint32_t n = 0;
 		for (uint32_t l = h->seats.head; l != NIL; l = sm->lines[l].next) {
-			if (l >= sm->lines_hwm || ++n > HF_HOLD_SEATS_MAX || sm->lines[l].ref >= sm->n_seats)
+			if (l >= sm->lines_hwm || ++n > HF_HOLD_SEATS_MAX ||
+			    sm->lines[l].ref >= sm->n_seats || ++counted > sm->n_seats)
 				return bad(err, cap, "hold lines are damaged");
 			hf_pce_add(sm, h->customer, hf_catalog_seat_event(sm, sm->lines[l].ref), 1);
 		}
@@ -235,7 +239,8 @@ static int rebuild(struct hf_sm *sm, char *err, size_t cap)
 			continue;
 		uint32_t n = 0;
 		for (uint32_t l = ord->seats.head; l != NIL; l = sm->lines[l].next) {
-			if (l >= sm->lines_hwm || ++n > HF_HOLD_SEATS_MAX || sm->lines[l].ref >= sm->n_seats)
+			if (l >= sm->lines_hwm || ++n > HF_HOLD_SEATS_MAX ||
+			    sm->lines[l].ref >= sm->n_seats || ++counted > sm->n_seats)
 				return bad(err, cap, "order lines are damaged");
 			hf_pce_add(sm, ord->customer, hf_catalog_seat_event(sm, sm->lines[l].ref), 1);
 		}
