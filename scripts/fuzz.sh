@@ -24,7 +24,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS_ALL=(cmd_decode reply_decode snapshot_read)
+TARGETS_ALL=(cmd_decode reply_decode snapshot_read wal_open)
 # Longest input per target: a few times the largest seed, so the fuzzer
 # can grow inputs but each run stays fast.
 max_len() {
@@ -32,6 +32,7 @@ max_len() {
     cmd_decode) echo 4096 ;;     # a sequence of up to 32 commands
     reply_decode) echo 3072 ;;   # a maximal reply is 2,690 bytes
     snapshot_read) echo 8192 ;;  # the seeds' snapshots are 0.4-4 KB
+    wal_open) echo 16384 ;;      # directories of a few small segments
     *) echo 4096 ;;
   esac
 }
@@ -67,21 +68,22 @@ fail_build() {
 command -v "$CC" >/dev/null || fail_build "$CC not found: run scripts/install-deps.sh"
 
 # --- build ------------------------------------------------------------------
-# The core is pure C with no I/O: its sources (and src/base's) are compiled
+# The sources under test (src/base, src/core, src/wal) are compiled
 # straight in, instrumented for coverage (fuzzer-no-link) and checked by
-# ASan and UBSan; every UBSan finding stops the run (no recover).
+# ASan and UBSan; every UBSan finding stops the run (no recover). The wal
+# is driven through tests/fuzz/memfs.c, an in-memory file layer.
 CFLAGS=(-std=c11 -D_GNU_SOURCE -fno-strict-aliasing -g -O1 -Wall -Wextra
         -fsanitize=address,undefined -fno-sanitize-recover=all
         -fno-omit-frame-pointer -Isrc -Itests/fuzz)
 build_log="$B/build.log"
 : >"$build_log"
-srcs=(src/base/*.c src/core/*.c tests/fuzz/fuzz_common.c)
+srcs=(src/base/*.c src/core/*.c src/wal/*.c tests/fuzz/fuzz_common.c tests/fuzz/memfs.c)
 objs=()
 for s in "${srcs[@]}"; do
   o="$B/obj/$(echo "$s" | tr / _).o"
   objs+=("$o")
   # Rebuild when the source or any header it may include is newer.
-  if [ ! -f "$o" ] || [ -n "$(find "$s" src/base src/core tests/fuzz -name '*.h' -newer "$o" -print -quit 2>/dev/null)" ] || [ "$s" -nt "$o" ]; then
+  if [ ! -f "$o" ] || [ -n "$(find src/base src/core src/wal tests/fuzz -name '*.h' -newer "$o" -print -quit 2>/dev/null)" ] || [ "$s" -nt "$o" ]; then
     "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$o" >>"$build_log" 2>&1 \
       || fail_build "compiling $s failed:" "$build_log"
   fi
@@ -127,7 +129,10 @@ for t in "${targets[@]}"; do
     failed=$((failed + 1))
     input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
     echo "fuzz $t: FAILED (exit $rc after ${took}s); the log: $log"
-    grep -E 'ERROR|FAILED|SUMMARY|runtime error|assertion failed|#[0-9]+ 0x' "$log" | head -40 | sed 's/^/  /'
+    # The first report: from its opening line to the first blank line.
+    awk '/ERROR: |runtime error|fuzz: FAILED|assertion failed|deadly signal/ {p = 1}
+         p {print "  " $0; if (++n >= 40 || $0 == "") exit}' "$log"
+    grep -m1 '^SUMMARY' "$log" | sed 's/^/  /'
     if [ -n "$input" ]; then
       echo "  reproducing input: $input"
       echo "  replay it:         $B/fuzz_$t $input"

@@ -2,8 +2,7 @@
  * gen_corpus.c: writes the seed corpora of the fuzz targets.
  *
  * Usage: fuzz-gen-corpus OUTDIR
- *   writes OUTDIR/cmd_decode/seed-*, OUTDIR/reply_decode/seed-* and
- *   OUTDIR/snapshot_read/seed-* (existing files of those names are
+ *   writes OUTDIR/<target>/seed-* for every target (existing files of those names are
  *   replaced; crash inputs and other files are left alone). scripts/fuzz.sh
  *   --seed-corpus runs it on tests/fuzz/corpus.
  *
@@ -19,7 +18,13 @@
  *                 sequences produced, plus a hand-made maximal one;
  *   snapshot_read gets real snapshots of the empty state, the fixture and
  *                 the state at the end of each sequence (native layout: a
- *                 snapshot is only read by the build that wrote it).
+ *                 snapshot is only read by the build that wrote it);
+ *   wal_open      gets data directories written by the wal itself (through
+ *                 memfs): the fixture's commands and more as log records in
+ *                 group commits over several small segments, with and
+ *                 without a snapshot, one with a torn last write, and one
+ *                 with the checksum-repair flag set (fuzz_wal_open.c has
+ *                 the container layout).
  * The output depends only on this file, fuzz_common.c and the core, so
  * running it again gives the same bytes unless one of them changed.
  */
@@ -32,6 +37,8 @@
 
 #include "base/limits.h"
 #include "fuzz.h"
+#include "memfs.h"
+#include "wal/wal.h"
 
 #define TICK_SPAN_MS (49 * HF_FUZZ_HOUR)
 
@@ -439,6 +446,223 @@ static void sequences(void)
 	seq_end(&s, true);
 }
 
+/* ---- data directories for wal_open ------------------------------------------ */
+
+/* Writes a directory the way the engine does: records sealed into a
+ * group-commit buffer, appended GROUP at a time, the state applied beside
+ * them (for snapshots). */
+struct walgen {
+	struct memfs *m;
+	struct hf_wal *w;
+	struct hf_sm *sm;
+	uint64_t seq;   /* last sealed */
+	uint64_t first; /* first seq of the pending group */
+	int64_t now;
+	uint8_t group[16384];
+	size_t len;
+	uint32_t idx;
+};
+
+#define WG_GROUP 3u
+
+static FILE *devnull(void)
+{
+	static FILE *f;
+	if (!f)
+		f = fopen("/dev/null", "w");
+	return f ? f : stderr;
+}
+
+static void wg_begin(struct walgen *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->m = memfs_new();
+	struct hf_wal_options opt = {memfs_vfs(g->m), "/fuzz", true, HF_WAL_SEGMENT_BYTES_MIN,
+				     devnull()};
+	struct hf_sm_config cfg;
+	hf_fuzz_config(&cfg);
+	struct hf_wal_recovery rec;
+	char err[512] = "";
+	if (hf_wal_open(&opt, &cfg, false, &g->w, &g->sm, &rec, err, sizeof(err)) != 0)
+		hf_fuzz_fail("wal seed: open: %s", err);
+	g->now = HF_FUZZ_T0;
+}
+
+static void wg_commit(struct walgen *g)
+{
+	if (!g->len)
+		return;
+	uint64_t sync_us;
+	char err[512] = "";
+	if (hf_wal_append(g->w, g->group, g->len, g->first, g->seq, &sync_us, err, sizeof(err)))
+		hf_fuzz_fail("wal seed: append: %s", err);
+	g->len = 0;
+	g->idx = 0;
+}
+
+static const struct hf_reply *wg_add(struct walgen *g, struct hf_cmd c, int64_t now)
+{
+	size_t n = hf_cmd_encoded_size(&c);
+	if (!n || hf_wal_record_bytes(n) > sizeof(g->group) - g->len)
+		hf_fuzz_fail("wal seed: a record does not fit");
+	uint8_t *rec = g->group + g->len;
+	hf_cmd_encode(&c, rec + HF_WAL_RECORD_HEADER_BYTES, n);
+	if (g->idx == 0)
+		g->first = g->seq + 1;
+	g->seq++;
+	g->len += hf_wal_record_seal(rec, (uint32_t)n, g->seq, now, g->idx++);
+	static struct hf_reply reply;
+	hf_sm_apply(g->sm, now, &c, &reply);
+	if (g->idx == WG_GROUP)
+		wg_commit(g);
+	return &reply;
+}
+
+static void wg_fixture(struct walgen *g)
+{
+	uint32_t n;
+	const struct hf_cmd *fx = hf_fuzz_fixture_cmds(&n);
+	for (uint32_t i = 0; i < n; i++)
+		wg_add(g, fx[i], HF_FUZZ_T0);
+}
+
+static void wg_snapshot(struct walgen *g)
+{
+	wg_commit(g);
+	size_t n = hf_sm_snapshot_size(g->sm);
+	uint8_t *body = malloc(n);
+	if (!body)
+		hf_fuzz_fail("out of memory");
+	hf_sm_snapshot_write(g->sm, body, n);
+	char err[512] = "";
+	if (hf_wal_snapshot_write(g->w, g->seq, g->now, body, n, err, sizeof(err)) ||
+	    hf_wal_snapshot_install(g->w, g->seq, err, sizeof(err)))
+		hf_fuzz_fail("wal seed: snapshot: %s", err);
+	free(body);
+}
+
+/* The container of fuzz_wal_open.c: flags, then (kind, u16 len, bytes)
+ * per file. Segments are cut after their last non-zero 8 bytes (the rest
+ * is preallocation, which reads as the end of the log anyway), keeping
+ * the seeds small. */
+struct container {
+	struct memfs *m;
+	uint8_t out[65536];
+	size_t len;
+	char torn[64]; /* this segment loses its last 12 bytes ("": none) */
+};
+
+static void last_segment(void *arg, const char *name)
+{
+	struct container *c = arg;
+	if (!strncmp(name, "wal-", 4) && strcmp(name, c->torn) > 0)
+		snprintf(c->torn, sizeof(c->torn), "%s", name);
+}
+
+static void put_file(void *arg, const char *name)
+{
+	struct container *c = arg;
+	size_t n;
+	const uint8_t *p = memfs_file(c->m, name, &n);
+	int kind;
+	if (!strncmp(name, "wal-", 4)) {
+		kind = 0;
+		while (n > HF_WAL_SEGMENT_HEADER_BYTES && p[n - 1] == 0)
+			n--;
+		n = (n + 7) & ~(size_t)7;
+		if (!strcmp(name, c->torn) && n > HF_WAL_SEGMENT_HEADER_BYTES + 12)
+			n -= 12;
+	} else if (!strncmp(name, "snap-", 5)) {
+		kind = strstr(name, ".tmp") ? 3 : 1;
+	} else {
+		return; /* config: the harness supplies the fixture's */
+	}
+	if (n > 0xffff || c->len + 3 + n > sizeof(c->out))
+		hf_fuzz_fail("wal seed: %s is too big (%zu bytes)", name, n);
+	c->out[c->len++] = (uint8_t)kind;
+	c->out[c->len++] = (uint8_t)n;
+	c->out[c->len++] = (uint8_t)(n >> 8);
+	memcpy(c->out + c->len, p, n);
+	c->len += n;
+}
+
+/* Closes g and writes its directory as a seed; torn: the newest segment
+ * loses its last 12 bytes, as a power loss in the last write leaves it. */
+static void wg_end(struct walgen *g, const char *name, uint8_t flags, bool torn)
+{
+	wg_commit(g);
+	hf_wal_close(g->w);
+	static struct container c;
+	c.m = g->m;
+	c.len = 0;
+	c.torn[0] = '\0';
+	if (torn)
+		memfs_each(g->m, last_segment, &c);
+	c.out[c.len++] = flags;
+	memfs_each(g->m, put_file, &c);
+	write_file("wal_open", name, c.out, c.len);
+	hf_sm_free(g->sm);
+	memfs_free(g->m);
+}
+
+static void wal_seeds(void)
+{
+	struct walgen g;
+
+	wg_begin(&g);
+	wg_end(&g, "empty", 0, false);
+
+	wg_begin(&g);
+	wg_fixture(&g);
+	wg_end(&g, "fixture", 0, false);
+
+	wg_begin(&g);
+	wg_fixture(&g);
+	wg_end(&g, "fixture-torn", 0, true);
+
+	/* More records than one 4 KiB segment holds, every command type. */
+	wg_begin(&g);
+	wg_fixture(&g);
+	for (size_t i = 0; i < sizeof(single_names) / sizeof(single_names[0]); i++)
+		wg_add(&g, single(i), g.now += HF_FUZZ_MIN);
+	wg_add(&g, event("E3", 20, 100), g.now += HF_FUZZ_MIN);
+	for (int i = 0; i < 6; i++) {
+		char seat[16];
+		snprintf(seat, sizeof(seat), "E3:%d", i + 1);
+		wg_add(&g, keyed(lines(HF_CMD_ORDER_CREATE, "dave", 0, 0, seat, "I1*1p"), "o-1", 1),
+		       g.now += HF_FUZZ_MIN);
+	}
+	for (int i = 0; i < 8; i++) {
+		const struct hf_reply *r = wg_add(&g, lines(HF_CMD_HOLD_CREATE, "erin", 0, 60,
+							    "E3:10", "I1*1p"),
+						  g.now += HF_FUZZ_MIN);
+		wg_add(&g, hold_op(HF_CMD_HOLD_RELEASE, "erin", r->booking.id, 0),
+		       g.now += HF_FUZZ_MIN);
+	}
+	wg_add(&g, tick(0), g.now += 2 * HF_FUZZ_HOUR);
+	wg_end(&g, "segments", 0, false);
+
+	/* A snapshot after the fixture, then more records. */
+	wg_begin(&g);
+	wg_fixture(&g);
+	wg_snapshot(&g);
+	wg_add(&g, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, "E1:A-4", "I1*1"), g.now += HF_FUZZ_MIN);
+	wg_add(&g, hold_op(HF_CMD_HOLD_CONFIRM, "alice", 1, 0), g.now += HF_FUZZ_MIN);
+	wg_add(&g, order_op(HF_CMD_ORDER_CANCEL, "bob", 1, 0, 0), g.now += HF_FUZZ_MIN);
+	wg_end(&g, "snapshot", 0, false);
+
+	/* The same with the repair flag, so mutations start behind the CRCs. */
+	wg_begin(&g);
+	wg_fixture(&g);
+	wg_snapshot(&g);
+	wg_add(&g, lines(HF_CMD_ORDER_CREATE, "erin", 0, 0, "E2:2", NULL), g.now += HF_FUZZ_MIN);
+	wg_end(&g, "snapshot-repair", 1, false);
+
+	wg_begin(&g);
+	wg_fixture(&g);
+	wg_end(&g, "fixture-repair", 1, false);
+}
+
 /* A reply with every array full: the largest encoding there is. */
 static void maximal_reply(void)
 {
@@ -482,5 +706,6 @@ int main(int argc, char **argv)
 	singles();
 	sequences();
 	maximal_reply();
+	wal_seeds();
 	return 0;
 }
