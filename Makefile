@@ -13,6 +13,8 @@ ASAN  ?= build-asan
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+	@ln -sf src/server/holdfast $(BUILD)/holdfast
+	@ln -sf src/tools/bench-core $(BUILD)/bench-core
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=debugoptimized -Db_ndebug=false
@@ -27,7 +29,7 @@ test:
 	./scripts/test.sh
 
 bench: all
-	./$(BUILD)/src/tools/bench-core --runs 5
+	./$(BUILD)/bench-core --runs 5
 
 clean:
 	rm -rf $(BUILD) $(ASAN)
