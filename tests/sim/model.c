@@ -389,6 +389,9 @@ static uint8_t model_lines_resolve(struct model *m, const struct hf_cmd *cmd, st
 		out->items[k].quantity += l->items[i].quantity;
 		out->items[k].partial = out->items[k].partial && l->items[i].partial;
 	}
+	for (uint32_t k = 0; k < out->n_items; k++)
+		if (out->items[k].quantity > HF_QUANTITY_MAX)
+			return HF_BAD_REQUEST;
 	return HF_OK;
 }
 
@@ -760,9 +763,14 @@ static void model_hold_add(struct model *m, const struct hf_cmd *cmd, struct hf_
 	uint32_t seats = h->b.n_seats, items = h->b.n_items;
 	for (uint32_t i = 0; i < ln.n_seats; i++)
 		seats += !model_booking_has_seat(&h->b, ln.seats[i]);
-	for (uint32_t i = 0; i < ln.n_items; i++)
-		items += model_booking_item_line(&h->b, ln.items[i].item) < 0;
-	if (seats > HF_HOLD_SEATS_MAX || items > HF_HOLD_ITEMS_MAX) {
+	bool too_much = false;
+	for (uint32_t i = 0; i < ln.n_items; i++) {
+		int64_t k = model_booking_item_line(&h->b, ln.items[i].item);
+		items += k < 0;
+		if (k >= 0 && (uint64_t)h->b.items[k].requested + ln.items[i].quantity > HF_QUANTITY_MAX)
+			too_much = true;
+	}
+	if (seats > HF_HOLD_SEATS_MAX || items > HF_HOLD_ITEMS_MAX || too_much) {
 		reply->result = HF_TOO_MANY_LINES;
 		return;
 	}

@@ -216,9 +216,9 @@ static struct hf_str gen_customer(struct sim_gen *g)
 		}
 		return sim_fmt(&g->arena, "%s", name);
 	}
-	if (r < 38)
+	if (r < 32)
 		return gen_bad_id(g);
-	if (r < 42)
+	if (r < 36)
 		return sim_repeat(&g->arena, 'c', HF_ID_LEN_MAX); /* longest valid id */
 	return gen_pool_customer(g);
 }
@@ -265,11 +265,21 @@ static uint64_t gen_hold_id(struct sim_gen *g, const struct model_hold **out)
 	uint32_t r = rnd(g, 100);
 	*out = NULL;
 	uint32_t active = model_active_holds(m);
-	if (r < 65 && active > 0) {
-		uint32_t k = rnd(g, active);
+	if (r < 75 && active > 0) {
+		/* mostly one that is still alive at this command's clock; else
+		 * one that may expire as this command applies (a race) */
+		uint32_t alive = 0;
 		for (uint32_t i = 0; i < m->n_holds; i++)
-			if (m->holds[i].b.state == HF_HOLD_ACTIVE && k-- == 0)
-				*out = &m->holds[i];
+			alive += m->holds[i].b.state == HF_HOLD_ACTIVE && m->holds[i].b.expires_at_ms > g->now;
+		bool want_alive = alive > 0 && chance(g, 900);
+		uint32_t k = rnd(g, want_alive ? alive : active);
+		for (uint32_t i = 0; i < m->n_holds; i++) {
+			const struct model_hold *h = &m->holds[i];
+			if (h->b.state != HF_HOLD_ACTIVE || (want_alive && h->b.expires_at_ms <= g->now))
+				continue;
+			if (k-- == 0)
+				*out = h;
+		}
 		return (*out)->b.id;
 	}
 	if (r < 88 && m->n_holds > 0) {
@@ -316,12 +326,31 @@ static uint64_t gen_order_id(struct sim_gen *g, const struct model_order **out)
 	}
 }
 
+static bool gen_on_sale(const struct sim_gen *g, const struct model_event *e)
+{
+	return e->sale_opens_at_ms <= g->now && (e->sale_closes_at_ms == 0 || g->now < e->sale_closes_at_ms);
+}
+
+/* An event: the hot one, one on sale, or any (closed ones included). */
 static int64_t gen_event_index(struct sim_gen *g)
 {
 	const struct model *m = g->m;
 	if (m->n_events == 0)
 		return -1;
-	return chance(g, 450) ? 0 : rnd(g, m->n_events);
+	if (chance(g, 400))
+		return 0;
+	if (chance(g, 750)) {
+		uint32_t n = 0;
+		for (uint32_t e = 0; e < m->n_events; e++)
+			n += gen_on_sale(g, &m->events[e]);
+		if (n > 0) {
+			uint32_t k = rnd(g, n);
+			for (uint32_t e = 0; e < m->n_events; e++)
+				if (gen_on_sale(g, &m->events[e]) && k-- == 0)
+					return e;
+		}
+	}
+	return rnd(g, m->n_events);
 }
 
 /* A seat of event e: a free one (when prefer_free), one of the first eight
@@ -383,13 +412,13 @@ static void gen_item_ref(struct sim_gen *g, struct hf_item_ref *out)
 		out->item = m->items[item].id;
 	}
 	r = rnd(g, 1000);
-	if (r < 780)
+	if (r < 790)
 		out->quantity = 1 + rnd(g, 3);
-	else if (r < 860)
+	else if (r < 870)
 		out->quantity = 4 + rnd(g, 12);
-	else if (r < 875)
+	else if (r < 878)
 		out->quantity = 0;
-	else if (r < 885)
+	else if (r < 884)
 		out->quantity = HF_QUANTITY_MAX + 1 + rnd(g, 3);
 	else if (r < 890)
 		out->quantity = HF_QUANTITY_MAX;
@@ -531,9 +560,22 @@ static void gen_seats_block(struct sim_gen *g, struct hf_cmd *cmd)
 	if (chance(g, 2))
 		n = HF_BLOCK_SEATS_MAX + 1;
 	struct hf_str *seats = sim_alloc(&g->arena, (size_t)(n ? n : 1) * sizeof *seats);
+	/* more than HF_HOLD_SEATS_MAX refusals to report: unknown seats, or
+	 * one seat that is held or sold named over and over */
+	struct hf_str many = {0};
+	if (n > HF_HOLD_SEATS_MAX && n < 200 && e >= 0 && chance(g, 600)) {
+		many = sim_fmt(&g->arena, "Q-%u", rnd(g, 5));
+		const struct model_event *ev = &m->events[e];
+		for (uint32_t i = 0; i < ev->n_seats && chance(g, 700); i++)
+			if (m->seats[ev->first_seat + i].state == HF_SEAT_HELD ||
+			    m->seats[ev->first_seat + i].state == HF_SEAT_SOLD)
+				many = m->seats[ev->first_seat + i].id;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		r = rnd(g, 1000);
-		if (n > 200 || e < 0)
+		if (many.len)
+			seats[i] = many;
+		else if (n > 200 || e < 0)
 			seats[i] = hf_str_c("A-1");
 		else if (r < 40)
 			seats[i] = sim_fmt(&g->arena, "Q-%u", rnd(g, 5));
@@ -643,17 +685,26 @@ static void gen_take_lines(struct sim_gen *g, struct hf_lines *l, const struct m
 	for (uint32_t e = 0; e < m->n_events; e++)
 		if (m->events[e].n_seats >= 100)
 			big = e;
-	bool bulk = big >= 0 && chance(g, hold ? 150 : 25);
+	/* a big hold grows: the adds that may pass the hold's line bounds */
+	bool grow = hold && (hold->b.n_seats >= 30 || hold->b.n_items >= 10) && chance(g, 600);
+	bool bulk = big >= 0 && (chance(g, hold ? 150 : 25) || (grow && hold->b.n_seats >= 30));
+	if (grow && hold->b.n_items >= 10 && g->many_items)
+		ni = 15 + rnd(g, 36);
 
 	uint32_t cap_seats = ns > 100 ? ns : 100;
 	struct hf_seat_ref *seats = sim_alloc(&g->arena, (size_t)cap_seats * sizeof *seats);
 	if (bulk) {
+		/* the free seats of the big event, from a random one on */
 		const struct model_event *ev = &m->events[big];
-		ns = hold ? 10 + rnd(g, 50) : 40 + rnd(g, 61);
+		uint32_t want = grow ? 40 + rnd(g, 40) : hold ? 10 + rnd(g, 50) : 40 + rnd(g, 61);
 		uint32_t start = rnd(g, ev->n_seats);
-		for (uint32_t i = 0; i < ns; i++) {
-			seats[i].event = ev->id;
-			seats[i].seat = m->seats[ev->first_seat + (start + i) % ev->n_seats].id;
+		ns = 0;
+		for (uint32_t i = 0; i < ev->n_seats && ns < want; i++) {
+			const struct model_seat *st = &m->seats[ev->first_seat + (start + i) % ev->n_seats];
+			if (st->state != HF_SEAT_FREE && !chance(g, 20))
+				continue;
+			seats[ns].event = ev->id;
+			seats[ns++].seat = st->id;
 		}
 	} else {
 		for (uint32_t i = 0; i < ns; i++)
@@ -671,8 +722,16 @@ static void gen_take_lines(struct sim_gen *g, struct hf_lines *l, const struct m
 				seats[i] = seats[0], seats[i].seat = sim_fmt(&g->arena, "Q-%u", i);
 	}
 	struct hf_item_ref *items = sim_alloc(&g->arena, (size_t)(ni ? ni : 1) * sizeof *items);
-	for (uint32_t i = 0; i < ni; i++)
-		gen_item_ref(g, &items[i]);
+	bool clean = g->many_items && ni >= 10 && ni <= HF_HOLD_ITEMS_MAX && chance(g, 700);
+	for (uint32_t i = 0; i < ni; i++) {
+		if (clean) { /* a big cart that should go through: distinct items, one each */
+			items[i].item = m->items[(i + rnd(g, 3)) % m->n_items].id;
+			items[i].quantity = 1;
+			items[i].partial = chance(g, 900);
+		} else {
+			gen_item_ref(g, &items[i]);
+		}
+	}
 	if (ni >= 2 && chance(g, 100))
 		items[ni - 1].item = items[rnd(g, ni - 1)].item; /* merged */
 	l->n_seats = ns;
@@ -733,8 +792,8 @@ static void gen_lines_cmd(struct sim_gen *g, struct hf_cmd *cmd)
 			cmd->customer = (struct hf_str){0}; /* admin must still name a customer */
 		if (cmd->type == HF_CMD_HOLD_CREATE) {
 			uint32_t r = rnd(g, 1000);
-			l->ttl_s = r < 780 ? 0 : r < 920 ? 1 + rnd(g, 60) : r < 950 ? lifetime
-				 : r < 975 ? lifetime + 1 + rnd(g, 100) : 1 + rnd(g, lifetime);
+			l->ttl_s = r < 780 ? 0 : r < 930 ? 1 + rnd(g, 60) : r < 955 ? lifetime
+				 : r < 970 ? lifetime + 1 + rnd(g, 100) : 1 + rnd(g, lifetime);
 			if (g->hoarder && chance(g, 500))
 				l->ttl_s = lifetime;
 		}
@@ -743,6 +802,17 @@ static void gen_lines_cmd(struct sim_gen *g, struct hf_cmd *cmd)
 	}
 	const struct model_hold *h = NULL;
 	l->hold = gen_hold_id(g, &h);
+	if (cmd->type == HF_CMD_HOLD_ADD && chance(g, 300)) {
+		/* grow a big hold, if there is one */
+		for (uint32_t i = 0; i < g->m->n_holds; i++) {
+			const struct model_hold *b = &g->m->holds[i];
+			if (b->b.state == HF_HOLD_ACTIVE && b->b.expires_at_ms > g->now &&
+			    (b->b.n_seats >= 30 || b->b.n_items >= 10)) {
+				h = b;
+				l->hold = b->b.id;
+			}
+		}
+	}
 	gen_actor(g, cmd, h ? gen_owner_name(g, h->b.customer) : gen_pool_customer(g));
 	if (cmd->type == HF_CMD_HOLD_ADD)
 		gen_take_lines(g, l, h);
@@ -786,23 +856,23 @@ static void gen_order_op(struct sim_gen *g, struct hf_cmd *cmd)
 				   : (o ? gen_owner_name(g, o->b.customer) : gen_pool_customer(g));
 	uint32_t r = rnd(g, 1000);
 	if (r < 480)
-		op->status = (uint8_t)(cur + 1);
+		op->status = (uint8_t)(cur < HF_ORDER_DELIVERED ? cur + 1u : rnd(g, 5));
 	else if (r < 620)
-		op->status = (uint8_t)(cur + 2);
+		op->status = (uint8_t)(cur < HF_ORDER_SHIPPED ? cur + 2u : rnd(g, 5));
 	else if (r < 740)
 		op->status = (uint8_t)rnd(g, cur + 1); /* backwards or the same */
 	else if (r < 880)
 		op->status = HF_ORDER_CANCELED;
-	else if (r < 970)
+	else if (r < 985)
 		op->status = (uint8_t)rnd(g, 5);
 	else
 		op->status = (uint8_t)(5 + rnd(g, 251)); /* not a status */
 	r = rnd(g, 1000);
 	if (r < 550)
 		op->expect = HF_ORDER_STATUS_ANY;
-	else if (r < 800)
+	else if (r < 820)
 		op->expect = cur;
-	else if (r < 960)
+	else if (r < 980)
 		op->expect = (uint8_t)rnd(g, 5);
 	else
 		op->expect = (uint8_t)(5 + rnd(g, 250)); /* neither a status nor ANY */
@@ -841,6 +911,7 @@ static const struct sim_event_spec sim_setup_events[] = {
 	{12, 10, 2, -1, -1},   /* a limit per customer */
 	{8, 60, 0, 120, 1800}, /* opens soon, closes later */
 	{6, 20, 3, -1, 900},   /* open now, closes */
+	{40, 60, 0, -1, -1},   /* roomy */
 };
 
 struct sim_item_spec {
@@ -903,11 +974,11 @@ static int64_t gen_now(struct sim_gen *g)
 		g->now += rnd(g, 200);
 		return g->now;
 	}
-	if (r < 600) {
-		g->now += rnd(g, 500);
-	} else if (r < 850) {
-		g->now += 500 + rnd(g, 4500);
-	} else if (r < 930) { /* exactly at an expiry, or a millisecond either side */
+	if (r < 700) {
+		g->now += rnd(g, 300);
+	} else if (r < 900) {
+		g->now += 300 + rnd(g, 2700);
+	} else if (r < 950) { /* exactly at an expiry, or a millisecond either side */
 		uint32_t active = model_active_holds(m);
 		if (active > 0) {
 			uint32_t k = rnd(g, active);
@@ -920,9 +991,9 @@ static int64_t gen_now(struct sim_gen *g)
 					g->now = t > h->b.expires_at_ms ? h->b.expires_at_ms : t;
 			}
 		}
-	} else if (r < 945) {
+	} else if (r < 956) {
 		g->now += 20000 + rnd(g, 200000); /* past every short hold */
-	} else if (r < 975) {
+	} else if (r < 980) {
 		return g->now - rnd(g, 5000); /* backwards: the core keeps its clock */
 	}
 	return g->now;
@@ -1296,7 +1367,18 @@ struct sim_totals {
 	uint64_t counts[HF_CMD_TYPE_COUNT][HF_RESULT_COUNT];
 	uint64_t replayed[HF_CMD_TYPE_COUNT];
 	uint64_t commands, seeds, retries, snapshots, shadow_commands, replay_commands, views;
-	uint64_t expired, recycled, raw_bad_type;
+	uint64_t expired, recycled, raw_bad_type, direct;
+	uint64_t scenarios[32];
+	/* high-water marks of the capacities the model cannot mirror */
+	uint32_t peak_lines, peak_string_bytes, peak_idem_entries;
+};
+
+/* What the model looked like just before a command (for the scenarios). */
+struct sim_before {
+	int64_t now_ms;
+	int order_status; /* of the order the command names, or -1 */
+	bool expires_now; /* an active hold expires exactly at the command's now */
+	bool hold_empty;  /* the hold the command names exists and has no lines */
 };
 
 struct sim {
@@ -1310,9 +1392,13 @@ struct sim {
 	bool snapshot_negatives_done;
 	struct model *m;
 	struct sim_gen g;
+	/* The checker's own randomness (views, snapshots): never drawn from
+	 * g.rng, so a seed's commands do not depend on what is checked when. */
+	uint64_t check_rng;
 	/* this command */
 	int64_t now;
 	const struct hf_cmd *cmd;
+	struct sim_before before;
 	/* the recorded stream: (i64 now, u32 len, bytes)* */
 	uint8_t *stream;
 	size_t stream_len, stream_cap;
@@ -1323,6 +1409,11 @@ struct sim {
 	size_t scratch_cap;
 	struct sim_totals *tot;
 };
+
+static uint32_t sim_rnd(struct sim *s, uint32_t n)
+{
+	return n ? (uint32_t)(sim_rng_next(&s->check_rng) % n) : 0;
+}
 
 static void sim_header(const struct sim *s)
 {
@@ -1485,8 +1576,8 @@ static void sim_views(struct sim *s, const struct hf_sm *sm, bool main_sm)
 		SIM_EXPECT_EQ(s, what, hf_sm_customer_find(sm, m->customers[c]), c);
 		sim_str_expect(s, "hf_sm_customer_name", hf_sm_customer_name(sm, c), m->customers[c]);
 		for (int pass = 0; pass < 2; pass++) {
-			uint64_t after = pass == 0 ? 0 : 1 + rnd(&s->g, (uint32_t)m->next_hold_id + 1);
-			uint32_t limit = pass == 0 ? SIM_LIST_MAX : rnd(&s->g, 6);
+			uint64_t after = pass == 0 ? 0 : 1 + sim_rnd(s, (uint32_t)m->next_hold_id + 1);
+			uint32_t limit = pass == 0 ? SIM_LIST_MAX : sim_rnd(s, 6);
 			uint32_t na = hf_sm_customer_holds(sm, c, after, limit, ids_a);
 			uint32_t nb = model_customer_holds(m, c, after, limit, ids_b);
 			snprintf(what, sizeof what, "customer %u holds (after %" PRIu64 ", limit %u): count", c, after,
@@ -1497,7 +1588,7 @@ static void sim_views(struct sim *s, const struct hf_sm *sm, bool main_sm)
 					 after, limit, i);
 				SIM_EXPECT_EQ(s, what, ids_a[i], ids_b[i]);
 			}
-			after = pass == 0 ? 0 : 1 + rnd(&s->g, (uint32_t)m->next_order_id + 1);
+			after = pass == 0 ? 0 : 1 + sim_rnd(s, (uint32_t)m->next_order_id + 1);
 			na = hf_sm_customer_orders(sm, c, after, limit, ids_a);
 			nb = model_customer_orders(m, c, after, limit, ids_b);
 			snprintf(what, sizeof what, "customer %u orders (after %" PRIu64 ", limit %u): count", c,
@@ -1519,7 +1610,7 @@ static void sim_views(struct sim *s, const struct hf_sm *sm, bool main_sm)
 	for (uint64_t id = from; id <= m->next_hold_id + 1; id++) {
 		uint64_t probe = id;
 		if (id == from && from > 0)
-			probe = 1 + rnd(&s->g, (uint32_t)from);
+			probe = 1 + sim_rnd(s, (uint32_t)from);
 		memset(&a, 0, sizeof a);
 		enum hf_result ra = hf_sm_hold_view(sm, probe, &a);
 		enum hf_result rb = model_hold_view(m, probe, &b);
@@ -1536,7 +1627,7 @@ static void sim_views(struct sim *s, const struct hf_sm *sm, bool main_sm)
 	}
 	/* Orders: the newest, some at random, the unknown ones around. */
 	for (uint32_t k = 0; k < 40; k++) {
-		uint64_t probe = k < 20 ? m->next_order_id + 1 - k : rnd(&s->g, (uint32_t)m->next_order_id + 2);
+		uint64_t probe = k < 20 ? m->next_order_id + 1 - k : sim_rnd(s, (uint32_t)m->next_order_id + 2);
 		if (k < 20 && m->next_order_id + 1 < k)
 			continue;
 		memset(&a, 0, sizeof a);
@@ -1570,7 +1661,8 @@ static void sim_views(struct sim *s, const struct hf_sm *sm, bool main_sm)
 	SIM_EXPECT_EQ(s, "stats.items", st.items, m->n_items);
 	SIM_EXPECT_EQ(s, "stats.customers", st.customers, m->n_customers);
 	SIM_EXPECT_EQ(s, "stats.holds_active", st.holds_active, model_active_holds(m));
-	SIM_EXPECT_EQ(s, "stats.holds_kept", st.holds_kept, m->n_holds);
+	/* holds_kept: the ended holds still kept for reads (sm.c's reading) */
+	SIM_EXPECT_EQ(s, "stats.holds_kept", st.holds_kept, m->n_holds - model_active_holds(m));
 	SIM_EXPECT_EQ(s, "stats.orders", st.orders, m->n_orders);
 	SIM_EXPECT_EQ(s, "stats.idem_entries", st.idem_entries, m->n_idem);
 	for (int k = 0; k < 4; k++) {
@@ -1582,6 +1674,10 @@ static void sim_views(struct sim *s, const struct hf_sm *sm, bool main_sm)
 	SIM_EXPECT_EQ(s, "stats.items_sold", st.items_sold, sold);
 	if (main_sm)
 		SIM_EXPECT_EQ(s, "stats.holds_expired_total", st.holds_expired_total, m->expired_total);
+	struct sim_totals *t = s->tot;
+	t->peak_lines = st.lines_used > t->peak_lines ? st.lines_used : t->peak_lines;
+	t->peak_string_bytes = st.string_bytes_used > t->peak_string_bytes ? st.string_bytes_used : t->peak_string_bytes;
+	t->peak_idem_entries = st.idem_entries > t->peak_idem_entries ? st.idem_entries : t->peak_idem_entries;
 }
 
 static void sim_stream_add(struct sim *s, int64_t now, const uint8_t *bytes, size_t len)
@@ -1643,7 +1739,7 @@ static void sim_snapshot(struct sim *s)
 	sim_check(s, copy, "snapshot copy");
 	sim_views(s, copy, false);
 
-	if (!s->snapshot_negatives_done) {
+	if (!s->snapshot_negatives_done && s->seed % 8 == 1) {
 		s->snapshot_negatives_done = true;
 		struct hf_sm *t = sim_sm_new(s, &s->cfg);
 		if (hf_sm_snapshot_read(t, buf, n - 1, err, sizeof err) == 0)
@@ -1660,7 +1756,7 @@ static void sim_snapshot(struct sim *s)
 	if (s->shadow)
 		hf_sm_free(s->shadow);
 	s->shadow = copy;
-	s->shadow_left = 100 + rnd(&s->g, 300);
+	s->shadow_left = 100 + sim_rnd(s, 300);
 	s->tot->snapshots++;
 }
 
@@ -1672,6 +1768,223 @@ static void sim_shadow_end(struct sim *s)
 	sim_check(s, s->shadow, "snapshot shadow");
 	hf_sm_free(s->shadow);
 	s->shadow = NULL;
+}
+
+/* ---- scenarios: situations a reader wants to see happen ---------------- */
+
+static void sim_before_capture(struct sim *s, const struct hf_cmd *cmd)
+{
+	const struct model *m = s->m;
+	struct sim_before *b = &s->before;
+	b->now_ms = m->now_ms;
+	b->order_status = -1;
+	b->expires_now = false;
+	b->hold_empty = false;
+	if (cmd->type == HF_CMD_ORDER_STATUS || cmd->type == HF_CMD_ORDER_CANCEL) {
+		uint64_t id = cmd->u.order_op.order;
+		if (id >= 1 && id <= m->n_orders)
+			b->order_status = m->orders[id - 1].b.state;
+	}
+	if (cmd->type == HF_CMD_HOLD_CONFIRM) {
+		const struct model_hold *h = model_hold_get(m, cmd->u.hold_op.hold);
+		b->hold_empty = h && h->b.n_seats == 0 && h->b.n_items == 0;
+	}
+	for (uint32_t i = 0; i < m->n_holds; i++)
+		if (m->holds[i].b.state == HF_HOLD_ACTIVE && m->holds[i].b.expires_at_ms == s->now)
+			b->expires_now = true;
+}
+
+static bool sim_is_take(uint8_t t)
+{
+	return t == HF_CMD_HOLD_CREATE || t == HF_CMD_HOLD_ADD || t == HF_CMD_ORDER_CREATE;
+}
+
+static bool sc_holds_per_customer(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	if (c->type != HF_CMD_HOLD_CREATE || r->result != HF_LIMIT_EXCEEDED)
+		return false;
+	int64_t k = model_customer_find(s->m, c->customer);
+	uint32_t n = 0;
+	for (uint32_t i = 0; k >= 0 && i < s->m->n_holds; i++)
+		n += s->m->holds[i].b.state == HF_HOLD_ACTIVE && s->m->holds[i].b.customer == (uint32_t)k;
+	return n >= HF_CUSTOMER_HOLDS_MAX;
+}
+static bool sc_max_per_customer(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	return sim_is_take(c->type) && r->result == HF_LIMIT_EXCEEDED && !sc_holds_per_customer(s, c, r);
+}
+static bool sc_hold_slots_full(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	return c->type == HF_CMD_HOLD_CREATE && r->result == HF_CAPACITY_FULL &&
+	       model_active_holds(s->m) == s->cfg.max_holds;
+}
+static bool sc_orders_full(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return (c->type == HF_CMD_HOLD_CONFIRM || c->type == HF_CMD_ORDER_CREATE) && r->result == HF_CAPACITY_FULL;
+}
+static bool sc_events_full(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	return c->type == HF_CMD_EVENT_CREATE && r->result == HF_CAPACITY_FULL && s->m->n_events == s->cfg.max_events;
+}
+static bool sc_seats_full(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	return c->type == HF_CMD_EVENT_CREATE && r->result == HF_CAPACITY_FULL && s->m->n_events < s->cfg.max_events;
+}
+static bool sc_items_full(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return c->type == HF_CMD_ITEM_CREATE && r->result == HF_CAPACITY_FULL;
+}
+static bool sc_partial_fill(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	if (!sim_is_take(c->type) || r->result != HF_OK || r->replayed)
+		return false;
+	for (uint32_t i = 0; i < r->booking.n_items; i++)
+		if (r->booking.items[i].quantity < r->booking.items[i].requested)
+			return true;
+	return false;
+}
+static bool sc_merged_lines(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	if (!sim_is_take(c->type) && c->type != HF_CMD_HOLD_REMOVE)
+		return false;
+	if (r->result != HF_OK || r->replayed)
+		return false;
+	for (uint32_t i = 0; i < c->u.lines.n_items; i++)
+		for (uint32_t j = i + 1; j < c->u.lines.n_items; j++)
+			if (hf_str_eq(c->u.lines.items[i].item, c->u.lines.items[j].item))
+				return true;
+	return false;
+}
+static bool sc_add_hold_too_big(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return c->type == HF_CMD_HOLD_ADD && r->result == HF_TOO_MANY_LINES &&
+	       c->u.lines.n_seats <= HF_HOLD_SEATS_MAX && c->u.lines.n_items <= HF_HOLD_ITEMS_MAX;
+}
+static bool sc_removed_to_empty(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return c->type == HF_CMD_HOLD_REMOVE && r->result == HF_OK && !r->replayed &&
+	       r->booking.n_seats == 0 && r->booking.n_items == 0;
+}
+static bool sc_confirm_empty(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	return c->type == HF_CMD_HOLD_CONFIRM && r->result == HF_BAD_REQUEST && s->before.hold_empty;
+}
+static bool sc_extend_capped(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	return c->type == HF_CMD_HOLD_EXTEND && r->result == HF_OK && !r->replayed &&
+	       r->booking.expires_at_ms ==
+		       r->booking.created_at_ms + (int64_t)s->cfg.hold_lifetime_max_s * 1000;
+}
+static bool sc_bad_seats_capped(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	(void)c;
+	return r->n_bad_seats == HF_HOLD_SEATS_MAX;
+}
+static bool sc_replayed_ok(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	(void)c;
+	return r->replayed && r->result == HF_OK;
+}
+static bool sc_replayed_refusal(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	(void)c;
+	return r->replayed && r->result != HF_OK;
+}
+static bool sc_status_skip(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	return c->type == HF_CMD_ORDER_STATUS && r->result == HF_OK && !r->replayed &&
+	       c->u.order_op.status != HF_ORDER_CANCELED && s->before.order_status >= 0 &&
+	       c->u.order_op.status >= s->before.order_status + 2;
+}
+static bool sc_status_cancel(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return c->type == HF_CMD_ORDER_STATUS && r->result == HF_OK && !r->replayed &&
+	       c->u.order_op.status == HF_ORDER_CANCELED;
+}
+static bool sc_status_conditional(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return c->type == HF_CMD_ORDER_STATUS && r->result == HF_OK && !r->replayed &&
+	       c->u.order_op.expect != HF_ORDER_STATUS_ANY;
+}
+static bool sc_recycled_unknown(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	uint64_t id = c->type >= HF_CMD_HOLD_EXTEND && c->type <= HF_CMD_HOLD_CONFIRM ? c->u.hold_op.hold
+		    : (c->type == HF_CMD_HOLD_ADD || c->type == HF_CMD_HOLD_REMOVE) ? c->u.lines.hold : 0;
+	return r->result == HF_UNKNOWN_HOLD && id > 0 && id < s->m->next_hold_id;
+}
+static bool sc_clock_backwards(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)c;
+	(void)r;
+	return s->now < s->before.now_ms;
+}
+static bool sc_expiry_exact(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)c;
+	(void)r;
+	return s->before.expires_now;
+}
+static bool sc_admin_for_customer(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return c->admin && c->customer.len == 0 && r->result == HF_OK && !r->replayed &&
+	       (r->kind == HF_REPLY_HOLD || r->kind == HF_REPLY_ORDER);
+}
+
+static bool sc_big_hold(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return (c->type == HF_CMD_HOLD_CREATE || c->type == HF_CMD_HOLD_ADD) && r->result == HF_OK &&
+	       !r->replayed && (r->booking.n_seats >= 30 || r->booking.n_items >= 10);
+}
+
+/* The scenarios: name, recogniser (run after the replies agreed). */
+static const struct sim_scenario {
+	const char *name;
+	bool (*seen)(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r);
+} sim_scenarios[] = {
+	{"hold refused: customer has HF_CUSTOMER_HOLDS_MAX active holds", sc_holds_per_customer},
+	{"take refused: max_per_customer", sc_max_per_customer},
+	{"hold refused: every hold slot active", sc_hold_slots_full},
+	{"order refused: orders full", sc_orders_full},
+	{"event refused: events full", sc_events_full},
+	{"event refused: seats full", sc_seats_full},
+	{"item refused: items full", sc_items_full},
+	{"partial item line filled short", sc_partial_fill},
+	{"item lines merged", sc_merged_lines},
+	{"a big hold made or grown (>= 30 seats or >= 10 items)", sc_big_hold},
+	{"add refused: the hold would pass its line bounds", sc_add_hold_too_big},
+	{"hold emptied by remove", sc_removed_to_empty},
+	{"confirm of an empty hold refused", sc_confirm_empty},
+	{"extend capped by hold_lifetime_max_s", sc_extend_capped},
+	{"refusal details capped at HF_HOLD_SEATS_MAX", sc_bad_seats_capped},
+	{"idempotent retry replayed a success", sc_replayed_ok},
+	{"idempotent retry replayed a refusal", sc_replayed_refusal},
+	{"order status skipped a step", sc_status_skip},
+	{"order canceled through status", sc_status_cancel},
+	{"conditional status change applied", sc_status_conditional},
+	{"hold id unknown after its slot was recycled", sc_recycled_unknown},
+	{"clock sent backwards", sc_clock_backwards},
+	{"a hold expired exactly at the command's now", sc_expiry_exact},
+	{"admin acted on a customer's hold/order without naming one", sc_admin_for_customer},
+};
+#define SIM_SCENARIOS (sizeof sim_scenarios / sizeof sim_scenarios[0])
+
+static void sim_scenarios_count(struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	for (uint32_t i = 0; i < SIM_SCENARIOS; i++)
+		s->tot->scenarios[i] += sim_scenarios[i].seen(s, c, r);
 }
 
 /* Keeps a keyed command for later retries. */
@@ -1688,7 +2001,8 @@ static void sim_ring_add(struct sim_gen *g, const struct hf_cmd *cmd, const uint
 	HF_ASSERT(k->bytes != NULL);
 	memcpy(k->bytes, bytes, len);
 	k->len = len;
-	memcpy(k->customer, cmd->customer.ptr, cmd->customer.len);
+	if (cmd->customer.len)
+		memcpy(k->customer, cmd->customer.ptr, cmd->customer.len);
 	k->customer_len = cmd->customer.len;
 	memcpy(k->key, cmd->idem_key.ptr, cmd->idem_key.len);
 	k->key_len = cmd->idem_key.len;
@@ -1697,10 +2011,70 @@ static void sim_ring_add(struct sim_gen *g, const struct hf_cmd *cmd, const uint
 
 /* Applies one command (to the core through the codec, to the model as is)
  * and compares everything. */
+static bool sim_id_ok(struct hf_str s)
+{
+	if (s.len < 1 || s.len > HF_ID_LEN_MAX)
+		return false;
+	for (uint32_t i = 0; i < s.len; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:-", s.ptr[i]) ||
+		    s.ptr[i] == '\0')
+			return false;
+	return true;
+}
+
+/* A command the codec cannot carry (a string or count past its bound; the
+ * server refuses those before logging) goes to the core as it is. It must
+ * be a refusal that changes nothing but the clock, so the stream records a
+ * TICK at its now; a valid idempotency key is dropped first (the refusal
+ * would be stored under it, which a TICK cannot replay). */
+static void sim_step_direct(struct sim *s, const struct hf_cmd *orig)
+{
+	struct hf_cmd cmd = *orig;
+	if (sim_id_ok(cmd.idem_key))
+		cmd.idem_key = (struct hf_str){0};
+	s->cmd = &cmd;
+	static struct hf_reply rc, rm, rs;
+	char why[512];
+	sim_before_capture(s, &cmd);
+	hf_sm_apply(s->sm, s->now, &cmd, &rc);
+	model_apply(s->m, s->now, &cmd, &rm);
+	if (s->trace)
+		fprintf(stderr, "seed %" PRIu64 " step %u now %" PRId64 " %s (not encodable) -> %s\n", s->seed,
+			s->step, s->now, sim_type_name(cmd.type), sim_result_name(rc.result));
+	if (sim_reply_diff(&rc, &rm, why, sizeof why))
+		sim_fail(s, "reply mismatch (command not encodable, applied directly)", why, &rc, &rm);
+	if (rc.result == HF_OK)
+		sim_fail(s, "codec", "a command the codec cannot carry was accepted by the core", &rc, &rm);
+	sim_check(s, s->sm, "after apply");
+	if (s->shadow) {
+		hf_sm_apply(s->shadow, s->now, &cmd, &rs);
+		if (sim_reply_diff(&rs, &rc, why, sizeof why))
+			sim_fail(s, "snapshot copy answered differently (core = copy, model = original sm)", why, &rs,
+				 &rc);
+	}
+	struct hf_cmd tick;
+	memset(&tick, 0, sizeof tick);
+	tick.type = HF_CMD_TICK;
+	uint8_t buf[64];
+	int64_t n = hf_cmd_encode(&tick, buf, sizeof buf);
+	HF_ASSERT(n > 0);
+	sim_stream_add(s, s->now, buf, (size_t)n);
+	struct sim_totals *t = s->tot;
+	t->commands++;
+	t->direct++;
+	if (cmd.type < HF_CMD_TYPE_COUNT && rc.result < HF_RESULT_COUNT)
+		t->counts[cmd.type][rc.result]++;
+	sim_scenarios_count(s, &cmd, &rc);
+}
+
 static void sim_step(struct sim *s, const struct hf_cmd *cmd, bool is_retry)
 {
 	s->cmd = cmd;
 	size_t size = hf_cmd_encoded_size(cmd);
+	if (size == 0) {
+		sim_step_direct(s, cmd);
+		return;
+	}
 	uint8_t *enc = sim_scratch((void **)&s->enc, &s->enc_cap, size + 16);
 	int64_t n = hf_cmd_encode(cmd, enc, size + 16);
 	if (n < 0 || (size_t)n != size)
@@ -1724,6 +2098,7 @@ static void sim_step(struct sim *s, const struct hf_cmd *cmd, bool is_retry)
 
 	static struct hf_reply rc, rm, rs, back;
 	char why[512];
+	sim_before_capture(s, cmd);
 	hf_sm_apply(s->sm, s->now, &dec, &rc);
 	model_apply(s->m, s->now, cmd, &rm);
 	if (s->trace)
@@ -1760,6 +2135,7 @@ static void sim_step(struct sim *s, const struct hf_cmd *cmd, bool is_retry)
 		t->replayed[cmd->type] += rc.replayed;
 	}
 	t->retries += is_retry;
+	sim_scenarios_count(s, cmd, &rc);
 	if (!is_retry)
 		sim_ring_add(&s->g, cmd, enc, size);
 }
@@ -1770,7 +2146,7 @@ static void sim_raw_bad_type(struct sim *s)
 {
 	struct hf_cmd cmd;
 	memset(&cmd, 0, sizeof cmd);
-	cmd.type = rnd(&s->g, 2) ? HF_CMD_NONE : (uint8_t)(HF_CMD_TYPE_COUNT + rnd(&s->g, 50));
+	cmd.type = sim_rnd(s, 2) ? HF_CMD_NONE : (uint8_t)(HF_CMD_TYPE_COUNT + sim_rnd(s, 50));
 	cmd.customer = hf_str_c("c0");
 	s->cmd = &cmd;
 	int64_t now = s->m->now_ms;
@@ -1805,16 +2181,20 @@ static void sim_profile(struct sim *s)
 
 	struct hf_sm_config *cfg = &s->cfg;
 	hf_sm_config_default(cfg);
-	cfg->max_events = 12;
+	cfg->max_events = 16;
 	cfg->max_seats = chance(g, 250) ? 240 : 4096;
 	cfg->max_items = g->many_items ? 64 : chance(g, 200) ? 6 : 32;
 	cfg->max_customers = 1024;
-	cfg->max_holds = g->hoarder ? 64 : SIM_PICK(g, holds);
-	cfg->max_orders = chance(g, 200) ? 16 + rnd(g, 80) : 1u << 16;
-	cfg->max_lines = 1u << 20;
-	cfg->string_bytes = 8u << 20;
-	cfg->idem_entries = 1u << 14;
-	cfg->idem_bytes = 32u << 20;
+	cfg->max_holds = g->hoarder ? 36 + rnd(g, 29) : SIM_PICK(g, holds);
+	cfg->max_orders = chance(g, 200) ? 16 + rnd(g, 80) : 1u << 13;
+	/* Never full in a run of the default length (the model cannot mirror
+	 * them); small, because every seed inits several sms (memory is
+	 * allocated and touched at init). Fixed, so that a seed's run does not
+	 * depend on --commands. */
+	cfg->max_lines = 1u << 15;       /* peak seen ~900 */
+	cfg->string_bytes = 512u << 10;  /* peak seen ~6 KB; maximal items ~4 KB each */
+	cfg->idem_entries = 1u << 11;    /* peak seen ~170 */
+	cfg->idem_bytes = 1u << 20;
 	cfg->idem_retention_ms = SIM_PICK(g, retentions);
 	cfg->shipping_fee = SIM_PICK(g, fees);
 	cfg->free_shipping_over = SIM_PICK(g, free_over);
@@ -1830,6 +2210,7 @@ static void sim_run(uint64_t seed, uint32_t commands, bool trace, struct sim_tot
 	s.tot = tot;
 	s.g.rng = seed * 0x2545f4914f6cdd1dULL + 0x1234567;
 	sim_rng_next(&s.g.rng);
+	s.check_rng = seed ^ 0x5eed5eed5eed5eedULL;
 	sim_profile(&s);
 	s.g.cfg = &s.cfg;
 	s.g.arena.cap = SIM_ARENA_BYTES;
@@ -1839,7 +2220,7 @@ static void sim_run(uint64_t seed, uint32_t commands, bool trace, struct sim_tot
 	s.sm = sim_sm_new(&s, &s.cfg);
 	s.m = model_new(&s.cfg);
 	s.g.m = s.m;
-	uint32_t next_snapshot = 200 + rnd(&s.g, commands / 2 + 1);
+	uint32_t next_snapshot = 200 + sim_rnd(&s, 1500);
 
 	for (s.step = 0; s.step < commands; s.step++) {
 		s.g.arena.used = 0;
@@ -1857,13 +2238,13 @@ static void sim_run(uint64_t seed, uint32_t commands, bool trace, struct sim_tot
 			gen_command(&s.g, &cmd);
 		}
 		sim_step(&s, &cmd, retry);
-		if (chance(&s.g, 2))
+		if (sim_rnd(&s, 1000) < 2)
 			sim_raw_bad_type(&s);
 		if (s.step % SIM_VIEW_EVERY == SIM_VIEW_EVERY - 1)
 			sim_views(&s, s.sm, true);
 		if (s.step == next_snapshot) {
 			sim_snapshot(&s);
-			next_snapshot += 300 + rnd(&s.g, commands / 2 + 1);
+			next_snapshot += 500 + sim_rnd(&s, 2000);
 		}
 	}
 	s.cmd = NULL;
@@ -1913,9 +2294,9 @@ static void sim_run(uint64_t seed, uint32_t commands, bool trace, struct sim_tot
 static void sim_report(const struct sim_totals *t, uint64_t first, double secs)
 {
 	printf("sim: seeds %" PRIu64 "..%" PRIu64 ": %" PRIu64 " commands in %.1f s (%.0f commands/s),"
-	       " %" PRIu64 " retried, %" PRIu64 " of unknown type\n",
+	       " %" PRIu64 " retried, %" PRIu64 " not encodable, %" PRIu64 " of unknown type\n",
 	       first, first + t->seeds - 1, t->commands, secs, secs > 0 ? (double)t->commands / secs : 0.0,
-	       t->retries, t->raw_bad_type);
+	       t->retries, t->direct, t->raw_bad_type);
 	printf("sim: %" PRIu64 " view comparisons, %" PRIu64 " snapshots (%" PRIu64 " commands on copies),"
 	       " %" PRIu64 " commands replayed, %" PRIu64 " holds expired, %" PRIu64 " hold slots recycled\n",
 	       t->views, t->snapshots, t->shadow_commands, t->replay_commands, t->expired, t->recycled);
@@ -1936,6 +2317,11 @@ static void sim_report(const struct sim_totals *t, uint64_t first, double secs)
 	for (unsigned r = 0; r < HF_RESULT_COUNT; r++)
 		printf(" %s %" PRIu64, sim_result_name(r), by_result[r]);
 	printf("\n");
+	printf("  peak use of what the model cannot mirror: lines %u, string bytes %u, idempotency entries %u\n",
+	       t->peak_lines, t->peak_string_bytes, t->peak_idem_entries);
+	printf("  scenarios:\n");
+	for (uint32_t i = 0; i < SIM_SCENARIOS; i++)
+		printf("    %-62s %8" PRIu64 "\n", sim_scenarios[i].name, t->scenarios[i]);
 	bool all = true;
 	for (unsigned r = 0; r < HF_RESULT_COUNT; r++)
 		if (by_result[r] == 0) {
