@@ -24,7 +24,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS_ALL=(cmd_decode reply_decode snapshot_read wal_open)
+TARGETS_ALL=(cmd_decode reply_decode snapshot_read wal_open http_request token_verify)
+# Targets of the server's parsers link the server (and so the engine,
+# libmicrohttpd, jansson, libcrypto).
+server_target() { [ "$1" = http_request ] || [ "$1" = token_verify ]; }
 # Longest input per target: a few times the largest seed, so the fuzzer
 # can grow inputs but each run stays fast.
 max_len() {
@@ -33,6 +36,8 @@ max_len() {
     reply_decode) echo 3072 ;;   # a maximal reply is 2,690 bytes
     snapshot_read) echo 8192 ;;  # the seeds' snapshots are 0.4-4 KB
     wal_open) echo 16384 ;;      # directories of a few small segments
+    http_request) echo 4096 ;;   # a request line and a body of a few lines
+    token_verify) echo 512 ;;    # tokens are < HF_TOKEN_TEXT_MAX (256)
     *) echo 4096 ;;
   esac
 }
@@ -78,30 +83,44 @@ CFLAGS=(-std=c11 -D_GNU_SOURCE -fno-strict-aliasing -g -O1 -Wall -Wextra
 build_log="$B/build.log"
 : >"$build_log"
 srcs=(src/base/*.c src/core/*.c src/wal/*.c tests/fuzz/fuzz_common.c tests/fuzz/memfs.c)
+need_server=0
+for t in "${targets[@]}"; do server_target "$t" && need_server=1; done
+server_objs=()
+server_libs=()
+if [ $need_server -eq 1 ] || [ $seed_corpus -eq 1 ]; then
+  for s in src/engine/*.c src/server/*.c; do
+    [ "$s" = src/server/main.c ] || srcs+=("$s")
+  done
+  server_libs=(-lmicrohttpd -ljansson -lcrypto)
+fi
 objs=()
 for s in "${srcs[@]}"; do
   o="$B/obj/$(echo "$s" | tr / _).o"
-  objs+=("$o")
+  case "$s" in src/engine/*|src/server/*) server_objs+=("$o") ;; *) objs+=("$o") ;; esac
   # Rebuild when the source or any header it may include is newer.
-  if [ ! -f "$o" ] || [ -n "$(find src/base src/core src/wal tests/fuzz -name '*.h' -newer "$o" -print -quit 2>/dev/null)" ] || [ "$s" -nt "$o" ]; then
+  if [ ! -f "$o" ] || [ -n "$(find src tests/fuzz -name '*.h' -newer "$o" -print -quit 2>/dev/null)" ] || [ "$s" -nt "$o" ]; then
     "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$o" >>"$build_log" 2>&1 \
       || fail_build "compiling $s failed:" "$build_log"
   fi
 done
 for t in "${targets[@]}"; do
   exe="$B/fuzz_$t"
+  link=("${objs[@]}")
+  libs=()
+  if server_target "$t"; then link+=("${server_objs[@]}"); libs=("${server_libs[@]}"); fi
   stale=0
   [ -f "$exe" ] || stale=1
-  for f in tests/fuzz/fuzz_"$t".c "${objs[@]}"; do [ "$f" -nt "$exe" ] && stale=1; done
+  for f in tests/fuzz/fuzz_"$t".c "${link[@]}"; do [ "$f" -nt "$exe" ] && stale=1; done
   if [ $stale -eq 1 ]; then
-    "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_"$t".c "${objs[@]}" -pthread -o "$exe" \
+    "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer tests/fuzz/fuzz_"$t".c "${link[@]}" "${libs[@]}" -pthread -o "$exe" \
       >>"$build_log" 2>&1 || fail_build "linking $exe failed (libFuzzer comes with libclang-rt-14-dev):" "$build_log"
   fi
 done
 
 if [ $seed_corpus -eq 1 ]; then
   gen="$B/fuzz-gen-corpus"
-  "$CC" "${CFLAGS[@]}" tests/fuzz/gen_corpus.c "${objs[@]}" -fsanitize=fuzzer-no-link -pthread -o "$gen" \
+  "$CC" "${CFLAGS[@]}" -DHF_FUZZ_WITH_SERVER tests/fuzz/gen_corpus.c "${objs[@]}" "${server_objs[@]}" \
+    "${server_libs[@]}" -fsanitize=fuzzer-no-link -pthread -o "$gen" \
     >>"$build_log" 2>&1 || fail_build "building the corpus generator failed:" "$build_log"
   "$gen" tests/fuzz/corpus || exit 1
   exit 0
@@ -115,9 +134,11 @@ for t in "${targets[@]}"; do
   work="$B/work/$t"; art="$B/artifacts/$t"; log="$B/$t.log"
   mkdir -p "$work" "$art"
   len=$(max_len "$t")
+  dict=()
+  [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
   start=$(date +%s)
   "$B/fuzz_$t" -max_total_time="$secs" -max_len="$len" -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$art/" -print_final_stats=1 "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
+    "${dict[@]}" -artifact_prefix="$art/" -print_final_stats=1 "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1
   rc=$?
   took=$(( $(date +%s) - start ))
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

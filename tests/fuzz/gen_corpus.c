@@ -24,7 +24,12 @@
  *                 group commits over several small segments, with and
  *                 without a snapshot, one with a torn last write, and one
  *                 with the checksum-repair flag set (fuzz_wal_open.c has
- *                 the container layout).
+ *                 the container layout);
+ *   http_request  gets one valid request per route (method, path, body as
+ *                 docs/API.md shows them), naming the fixture's ids;
+ *   token_verify  gets tokens minted by the server's own code for the
+ *                 fixture's secret, valid, expired and tampered, and the
+ *                 admin key.
  * The output depends only on this file, fuzz_common.c and the core, so
  * running it again gives the same bytes unless one of them changed.
  */
@@ -39,6 +44,9 @@
 #include "fuzz.h"
 #include "memfs.h"
 #include "wal/wal.h"
+#ifdef HF_FUZZ_WITH_SERVER
+#include "server/auth.h"
+#endif
 
 #define TICK_SPAN_MS (49 * HF_FUZZ_HOUR)
 
@@ -663,6 +671,90 @@ static void wal_seeds(void)
 	wg_end(&g, "fixture-repair", 1, false);
 }
 
+/* ---- requests for http_request, credentials for token_verify -------------- */
+
+static const char *const requests[][2] = {
+	{"event", "POST /events\n{\"id\": \"E9\", \"name\": \"Gala\", \"starts_at\": "
+		  "\"2026-12-01T20:00:00Z\", \"hold_ttl_s\": 120, \"max_per_customer\": 4, "
+		  "\"sale_opens_at\": \"2023-01-01T00:00:00Z\", \"sale_closes_at\": "
+		  "\"2027-01-01T00:00:00.500Z\", \"seats\": [{\"id\": \"A-1\", \"section\": \"A\", "
+		  "\"row\": \"1\", \"number\": 1, \"price\": 5000, \"category\": \"vip\"}, "
+		  "{\"id\": \"A-2\", \"price\": 4000}]}"},
+	{"event-get", "GET /events/E1"},
+	{"event-seats", "GET /events/E1/seats"},
+	{"block", "POST /events/E1/block\n{\"seats\": [\"A-5\", \"A-6\"]}"},
+	{"unblock", "POST /events/E1/unblock\n{\"seats\": [\"A-8\"]}"},
+	{"item", "POST /items\n{\"id\": \"I9\", \"name\": \"Cap\", \"category\": \"merch\", "
+		 "\"description\": \"A cap.\\nWith \\u00e9 and \\\"quotes\\\".\", \"image_url\": "
+		 "\"https://example.com/cap.png\", \"price\": 1500, \"stock\": 20}"},
+	{"item-get", "GET /items/I1"},
+	{"restock", "POST /items/I2/restock\n{\"quantity\": 5}"},
+	{"hold", "POST /holds\n{\"customer\": \"alice\", \"ttl_s\": 600, \"seats\": [{\"event\": "
+		 "\"E1\", \"seat\": \"A-4\"}], \"items\": [{\"item\": \"I1\", \"quantity\": 2, "
+		 "\"partial\": true}]}"},
+	{"hold-get", "GET /holds/h-1"},
+	{"hold-add", "POST /holds/h-1/add\n{\"seats\": [{\"event\": \"E1\", \"seat\": \"A-5\"}], "
+		     "\"items\": [{\"item\": \"I1\", \"quantity\": 1}]}"},
+	{"hold-remove", "POST /holds/h-1/remove\n{\"seats\": [{\"event\": \"E1\", \"seat\": "
+			"\"A-1\"}], \"items\": [{\"item\": \"I1\", \"quantity\": 1}]}"},
+	{"hold-extend", "POST /holds/h-1/extend\n{\"ttl_s\": 900}"},
+	{"hold-confirm", "POST /holds/h-1/confirm\n{}"},
+	{"hold-release", "DELETE /holds/h-3\n"},
+	{"order", "POST /orders\n{\"seats\": [{\"event\": \"E2\", \"seat\": \"2\"}], \"items\": "
+		  "[{\"item\": \"I1\", \"quantity\": 1, \"partial\": false}]}"},
+	{"order-get", "GET /orders/o-1"},
+	{"order-cancel", "POST /orders/o-1/cancel\n{\"customer\": \"alice\"}"},
+	{"order-status", "POST /orders/o-1/status\n{\"status\": \"packaged\", \"expect\": "
+			 "\"under_review\"}"},
+	{"customer-holds", "GET /customers/alice/holds"},
+	{"customer-orders", "GET /customers/alice/orders"},
+	{"token", "POST /tokens\n{\"customer\": \"alice\", \"ttl_s\": 3600}"},
+	{"clock", "POST /admin/clock\n{\"advance_s\": 60}"},
+	{"metrics", "GET /metrics"},
+	{"health", "GET /health"},
+};
+
+static void http_seeds(void)
+{
+	for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		write_file("http_request", requests[i][0], requests[i][1], strlen(requests[i][1]));
+}
+
+#ifdef HF_FUZZ_WITH_SERVER
+/* The token_verify fixture's auth (the same secret as fuzz_token_verify.c). */
+static void token_seeds(void)
+{
+	static struct hf_auth a;
+	for (size_t i = 0; i < sizeof(a.secret); i++)
+		a.secret[i] = (uint8_t)(7 * i + 1);
+	char tok[HF_TOKEN_TEXT_MAX + 1];
+	struct {
+		const char *name, *customer;
+		int64_t expires;
+		uint8_t flags;
+	} t[] = {
+		{"valid", "alice", HF_FUZZ_T0 + HF_FUZZ_HOUR, 0},
+		{"valid-repair", "customer:42.x_y-Z", HF_FUZZ_T0 + 1, 1},
+		{"expired", "bob", HF_FUZZ_T0, 0},
+		{"long-customer", "c123456789012345678901234567890123456789012345678901234567890123",
+		 999999999999999999LL, 1},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		tok[0] = (char)t[i].flags;
+		size_t n = hf_auth_token_mint(&a, t[i].customer, strlen(t[i].customer),
+					      t[i].expires, tok + 1);
+		write_file("token_verify", t[i].name, tok, n + 1);
+	}
+	/* A tampered payload (re-signed only with the repair flag). */
+	tok[0] = 0;
+	size_t n = hf_auth_token_mint(&a, "alice", 5, HF_FUZZ_T0 + HF_FUZZ_HOUR, tok + 1);
+	tok[7] ^= 1;
+	write_file("token_verify", "tampered", tok, n + 1);
+	static const char admin[] = "\0fuzz-admin-key";
+	write_file("token_verify", "admin-key", admin, sizeof(admin) - 1);
+}
+#endif
+
 /* A reply with every array full: the largest encoding there is. */
 static void maximal_reply(void)
 {
@@ -707,5 +799,9 @@ int main(int argc, char **argv)
 	sequences();
 	maximal_reply();
 	wal_seeds();
+	http_seeds();
+#ifdef HF_FUZZ_WITH_SERVER
+	token_seeds();
+#endif
 	return 0;
 }
