@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 pkgs=(
-  gcc clang meson ninja-build pkg-config   # build
+  gcc clang libclang-rt-14-dev meson ninja-build pkg-config   # build (libclang-rt: libFuzzer, scripts/fuzz.sh)
   libmicrohttpd-dev libjansson-dev libssl-dev  # server: HTTP, JSON, HMAC
   libcmocka-dev                            # C unit tests
   python3-pytest python3-requests          # integration tests
