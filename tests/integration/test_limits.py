@@ -153,3 +153,25 @@ def test_queue_full_answers_503(holdfast):
     assert busy, "no 503 in %d requests with --queue-max 1" % len(seen)
     assert busy[0][1] == "1" and '"code":"overloaded"' in busy[0][2]
     assert "holdfast_engine_queue_full_total" in srv.call("GET", "/metrics").text
+
+
+def test_pipelining(srv):
+    """Three requests in one write on one connection: three answers, in order."""
+    srv.make_item("it", 10)
+    t = srv.token("pipe")
+    body = b'{"items":[{"item":"it","quantity":1}]}'
+    post = (b"POST /orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + t.encode() +
+            b"\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    get = b"GET /items/it HTTP/1.1\r\nHost: x\r\n\r\n"
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    s.sendall(post + post + get)
+    data = b""
+    while data.count(b"HTTP/1.1 ") < 3 or not data.rstrip().endswith(b"}"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    import re
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", data) == [b"201", b"201", b"200"], data
+    assert b'"sold":2' in data
