@@ -424,6 +424,8 @@ static void gen_item_ref(struct sim_gen *g, struct hf_item_ref *out)
 		out->quantity = HF_QUANTITY_MAX;
 	else if (item >= 0 && m->items[item].available > 0 && m->items[item].available <= HF_QUANTITY_MAX)
 		out->quantity = m->items[item].available + (chance(g, 300) ? 1 : 0);
+	else if (item >= 0 && m->items[item].available > HF_QUANTITY_MAX)
+		out->quantity = HF_QUANTITY_MAX - rnd(g, 3); /* a deep stock: the largest line */
 	else
 		out->quantity = 1;
 	out->partial = chance(g, 300);
@@ -612,7 +614,7 @@ static void gen_item_create(struct sim_gen *g, struct hf_cmd *cmd)
 	ic->image_url = hf_str_c(chance(g, 300) ? "https://img.example/x.png" : "");
 	ic->price = 10 + 10 * (int64_t)rnd(g, 500);
 	ic->stock = chance(g, 100) ? 1000 : rnd(g, 9);
-	switch (chance(g, 180) ? rnd(g, 11) : 99) {
+	switch (chance(g, 180) ? rnd(g, 12) : 99) {
 	case 0: ic->id = gen_bad_id(g); break;
 	case 1: ic->name = (struct hf_str){0}; break;
 	case 2: ic->name = sim_repeat(&g->arena, 'n', HF_NAME_LEN_MAX + 1); break;
@@ -629,6 +631,7 @@ static void gen_item_create(struct sim_gen *g, struct hf_cmd *cmd)
 		ic->stock = 2;
 		break;
 	case 10: ic->stock = HF_STOCK_MAX; ic->price = 1; break;
+	case 11: ic->stock = HF_STOCK_MAX - 5; ic->price = HF_PRICE_MAX; break; /* the largest totals */
 	default: break;
 	}
 }
@@ -925,6 +928,7 @@ static const struct sim_item_spec sim_setup_items[] = {
 	{1000, 10},              /* bulk: holds pile up on it */
 	{HF_STOCK_MAX - 10, 1},  /* at the stock bound */
 	{0, 700},                /* sold out until restocked */
+	{HF_STOCK_MAX / 2, HF_PRICE_MAX}, /* the largest totals */
 };
 
 /* Builds setup command g->setup_step; false when setup is over. */
@@ -1390,6 +1394,7 @@ struct sim {
 	struct hf_sm *shadow; /* read from a snapshot; answers like sm */
 	uint32_t shadow_left;
 	bool snapshot_negatives_done;
+	bool is_retry; /* this command is a retry of a kept keyed command */
 	struct model *m;
 	struct sim_gen g;
 	/* The checker's own randomness (views, snapshots): never drawn from
@@ -1935,6 +1940,22 @@ static bool sc_expiry_exact(const struct sim *s, const struct hf_cmd *c, const s
 	(void)r;
 	return s->before.expires_now;
 }
+static bool sc_customers_full(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	return (c->type == HF_CMD_HOLD_CREATE || c->type == HF_CMD_ORDER_CREATE) && r->result == HF_CAPACITY_FULL &&
+	       s->m->n_customers == s->cfg.max_customers && model_customer_find(s->m, c->customer) < 0;
+}
+static bool sc_retry_after_forgotten(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)c;
+	return s->is_retry && !r->replayed && r->result != HF_IDEMPOTENCY_KEY_REUSED;
+}
+static bool sc_huge_total(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	(void)c;
+	return (r->kind == HF_REPLY_HOLD || r->kind == HF_REPLY_ORDER) && r->booking.total >= 1000000LL * HF_PRICE_MAX;
+}
 static bool sc_admin_for_customer(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
 {
 	(void)s;
@@ -1958,6 +1979,7 @@ static const struct sim_scenario {
 	{"take refused: max_per_customer", sc_max_per_customer},
 	{"hold refused: every hold slot active", sc_hold_slots_full},
 	{"order refused: orders full", sc_orders_full},
+	{"hold/order refused: customers full", sc_customers_full},
 	{"event refused: events full", sc_events_full},
 	{"event refused: seats full", sc_seats_full},
 	{"item refused: items full", sc_items_full},
@@ -1978,6 +2000,8 @@ static const struct sim_scenario {
 	{"clock sent backwards", sc_clock_backwards},
 	{"a hold expired exactly at the command's now", sc_expiry_exact},
 	{"admin acted on a customer's hold/order without naming one", sc_admin_for_customer},
+	{"retry after its key was forgotten: applied again", sc_retry_after_forgotten},
+	{"a booking total >= 10^6 * HF_PRICE_MAX", sc_huge_total},
 };
 #define SIM_SCENARIOS (sizeof sim_scenarios / sizeof sim_scenarios[0])
 
@@ -2070,6 +2094,7 @@ static void sim_step_direct(struct sim *s, const struct hf_cmd *orig)
 static void sim_step(struct sim *s, const struct hf_cmd *cmd, bool is_retry)
 {
 	s->cmd = cmd;
+	s->is_retry = is_retry;
 	size_t size = hf_cmd_encoded_size(cmd);
 	if (size == 0) {
 		sim_step_direct(s, cmd);
@@ -2184,7 +2209,7 @@ static void sim_profile(struct sim *s)
 	cfg->max_events = 16;
 	cfg->max_seats = chance(g, 250) ? 240 : 4096;
 	cfg->max_items = g->many_items ? 64 : chance(g, 200) ? 6 : 32;
-	cfg->max_customers = 1024;
+	cfg->max_customers = chance(g, 100) ? 3 + rnd(g, 4) : 1024;
 	cfg->max_holds = g->hoarder ? 36 + rnd(g, 29) : SIM_PICK(g, holds);
 	cfg->max_orders = chance(g, 200) ? 16 + rnd(g, 80) : 1u << 13;
 	/* Never full in a run of the default length (the model cannot mirror
