@@ -124,6 +124,10 @@ static int set_opt(struct hf_server_config *cfg, const struct opt *o, const char
 			snprintf(err, err_cap, "--listen: expected HOST:PORT, got '%s'", val);
 			return -1;
 		}
+		if (val[0] == '[' && hl > 2 && val[hl - 1] == ']') { /* [::1]:8080 */
+			val++;
+			hl -= 2;
+		}
 		memcpy(cfg->listen_host, val, hl);
 		cfg->listen_host[hl] = 0;
 		cfg->listen_port = (uint16_t)port;

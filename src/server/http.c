@@ -157,7 +157,10 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	struct hf_server *s = cls;
 	(void)toe;
 	struct hf_req *r = *con_cls;
-	HF_ASSERT(!r || r->stage != HF_STAGE_PARKED);
+	/* Resumed, then closed (the client went away) before the handler ran
+	 * again: the engine is done with it, only the count is left. */
+	if (r && r->stage == HF_STAGE_PARKED)
+		atomic_fetch_sub(&s->in_flight, 1);
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct hf_conn *c = ci ? ci->socket_context : NULL;
@@ -338,16 +341,22 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 		}
 		if (r->conn)
 			atomic_store(&r->conn->deadline_ms, 0);
+		/* Counted before looking at `stopping` (both seq_cst): either
+		 * hf_server_stop sees this request in in_flight and waits for it,
+		 * or this request sees `stopping` and never reaches the engine. */
+		atomic_fetch_add(&s->in_flight, 1);
 		if (atomic_load(&s->stopping)) {
+			atomic_fetch_sub(&s->in_flight, 1);
 			hf_render_error(r, 503, "overloaded", "the server is shutting down");
 			return answer(r);
 		}
-		if (hf_api_dispatch(r) == HF_ANSWERED)
+		if (hf_api_dispatch(r) == HF_ANSWERED) {
+			atomic_fetch_sub(&s->in_flight, 1);
 			return answer(r);
+		}
 		r->ereq.ctx = r;
 		r->ereq.done = on_done;
 		r->stage = HF_STAGE_PARKED;
-		atomic_fetch_add(&s->in_flight, 1);
 		MHD_suspend_connection(mc);
 		int rc = hf_engine_submit(s->engine, &r->ereq);
 		if (rc != HF_ENGINE_OK) {
@@ -448,17 +457,21 @@ fail_engine:
 	return -1;
 }
 
-void hf_server_stop(struct hf_server *s)
+int hf_server_stop(struct hf_server *s)
 {
 	atomic_store(&s->stopping, true);
 	MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
-	/* In-flight requests finish: their answers are sent before the stop. */
-	int64_t until = mono_ms() + 10000;
+	/* Requests in flight finish and their answers are sent; new ones get
+	 * 503 and never reach the engine (see on_access). */
+	int64_t until = mono_ms() + 30000;
 	while (atomic_load(&s->in_flight) > 0 && mono_ms() < until) {
 		struct timespec ts = {0, 5 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	/* Give the workers a moment to write out what was just resumed. */
+	if (atomic_load(&s->in_flight) > 0)
+		return -1; /* the engine is wedged: the caller exits as after a crash */
+	/* Nothing is parked: no connection is suspended, no done callback can
+	 * come. Let the workers write out the last answers, then stop. */
 	struct timespec ts = {0, 50 * 1000 * 1000};
 	nanosleep(&ts, NULL);
 	MHD_stop_daemon(s->mhd);
@@ -468,4 +481,5 @@ void hf_server_stop(struct hf_server *s)
 	pthread_join(reaper, NULL);
 	hf_engine_close(s->engine);
 	s->engine = NULL;
+	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server/config.h"
 #include "wal/wal.h"
@@ -116,7 +117,10 @@ static int serve(int argc, char **argv)
 	int sig = 0;
 	sigwait(&stop, &sig);
 	hf_log("info", "stopping", " signal=%s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	hf_server_stop(&srv);
+	if (hf_server_stop(&srv) < 0) {
+		hf_log("error", "stop", " status=1 reason=\"requests still waiting for the engine after 30 s; exiting without closing it (recovery replays the log)\"");
+		_exit(1);
+	}
 	hf_log("info", "stop", " status=0");
 	return 0;
 }

@@ -176,7 +176,10 @@ uint64_t hf_mono_ns(void);
 
 /* Opens the engine, binds, starts the workers. -1 with err. */
 int hf_server_start(struct hf_server *s, char *err, size_t err_cap);
-/* Stops accepting, finishes in-flight requests, closes the engine. */
-void hf_server_stop(struct hf_server *s);
+/* Stops accepting, finishes in-flight requests, closes the engine (which
+ * syncs). -1 when requests were still parked after 30 s (a wedged disk):
+ * nothing was closed, and the caller should _exit as after a crash, which
+ * recovery is built for, rather than free what the engine still uses. */
+int hf_server_stop(struct hf_server *s);
 
 #endif
