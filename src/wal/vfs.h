@@ -52,6 +52,11 @@ struct hf_vfs_ops {
 	 * another holds it); released by unlock or by the process dying. */
 	int (*lock_dir)(struct hf_vfs *v, const char *dir);
 	void (*unlock_dir)(struct hf_vfs *v);
+	/* Optional (NULL: recovery reads instead): maps len bytes of fd
+	 * read-only; NULL on failure. Recovery reads whole segments this way
+	 * without copying them. */
+	const void *(*map)(struct hf_vfs *v, int fd, size_t len);
+	void (*unmap)(struct hf_vfs *v, const void *p, size_t len);
 };
 
 struct hf_vfs {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -148,6 +149,24 @@ static void posix_unlock_dir(struct hf_vfs *v)
 	v->lock_fd = -1;
 }
 
+static const void *posix_map(struct hf_vfs *v, int fd, size_t len)
+{
+	(void)v;
+	if (len == 0)
+		return NULL;
+	void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, len, MADV_SEQUENTIAL);
+	return p;
+}
+
+static void posix_unmap(struct hf_vfs *v, const void *p, size_t len)
+{
+	(void)v;
+	munmap((void *)p, len);
+}
+
 static const struct hf_vfs_ops posix_ops = {
 	.open = posix_open,
 	.close = posix_close,
@@ -164,6 +183,8 @@ static const struct hf_vfs_ops posix_ops = {
 	.list = posix_list,
 	.lock_dir = posix_lock_dir,
 	.unlock_dir = posix_unlock_dir,
+	.map = posix_map,
+	.unmap = posix_unmap,
 };
 
 struct hf_vfs *hf_vfs_posix_new(void)

@@ -121,6 +121,7 @@
 static const uint8_t segment_magic[8] = {'H', 'F', 'W', 'A', 'L', 'S', 'E', 'G'};
 static const uint8_t snapshot_magic[8] = {'H', 'F', 'S', 'N', 'A', 'P', 'S', 'H'};
 static const uint8_t config_magic[8] = {'H', 'F', 'C', 'O', 'N', 'F', 'I', 'G'};
+static const uint8_t zeros8[8];
 
 /* ---- little-endian ---------------------------------------------------- */
 
@@ -498,8 +499,10 @@ void hf_wal_close(struct hf_wal *w)
 	if (!w)
 		return;
 	if (w->fd >= 0) {
-		if (w->fsync)
-			w->vfs->ops->sync(w->vfs, w->fd, true);
+		/* A clean stop gives back the unused preallocation, so the next
+		 * open finds the end of the log without scanning zeros. */
+		if (w->vfs->ops->truncate(w->vfs, w->fd, (off_t)w->off) == 0)
+			w->vfs->ops->sync(w->vfs, w->fd, false);
 		w->vfs->ops->close(w->vfs, w->fd);
 	}
 	if (w->vfs->ops->unlock_dir)
@@ -645,6 +648,11 @@ struct recover {
 	uint64_t cut_bytes;
 	bool last_torn_creation;
 
+	/* MODE_OPEN: the config the caller asked for, and whether a stored one
+	 * that differs may be used (checked before any replay). */
+	const struct hf_sm_config *want;
+	bool adopt, adopted;
+
 	char *err;
 	size_t err_cap;
 };
@@ -698,6 +706,48 @@ static uint8_t *file_read(struct hf_vfs *v, const char *path, size_t *len, char 
 	}
 	*len = (size_t)size;
 	return buf;
+}
+
+/* A whole file for reading: mapped when the vfs can, else read. */
+struct view {
+	const uint8_t *p;
+	size_t len;
+	bool mapped;
+	struct hf_vfs *v;
+};
+
+static int view_open(struct hf_vfs *v, const char *path, struct view *out, char *err, size_t cap)
+{
+	memset(out, 0, sizeof *out);
+	out->v = v;
+	if (v->ops->map) {
+		int fd = v->ops->open(v, path, false);
+		if (fd < 0) {
+			errf(err, cap, "open %s: %s", path, strerror(-fd));
+			return -1;
+		}
+		int64_t size = v->ops->size(v, fd);
+		const void *m = size > 0 ? v->ops->map(v, fd, (size_t)size) : NULL;
+		v->ops->close(v, fd);
+		if (m) {
+			out->p = m;
+			out->len = (size_t)size;
+			out->mapped = true;
+			return 0;
+		}
+	}
+	uint8_t *b = file_read(v, path, &out->len, err, cap);
+	out->p = b;
+	return b ? 0 : -1;
+}
+
+static void view_close(struct view *w)
+{
+	if (w->mapped)
+		w->v->ops->unmap(w->v, w->p, w->len);
+	else
+		free((void *)w->p);
+	w->p = NULL;
 }
 
 static int config_load(struct recover *c)
@@ -778,6 +828,8 @@ static int tail_classify(const uint8_t *buf, size_t size, size_t off, uint64_t e
 			 uint64_t *bad_seq, size_t *nonzero_end)
 {
 	size_t end = size;
+	while (end >= off + 8 && !memcmp(buf + end - 8, zeros8, 8))
+		end -= 8;
 	while (end > off && buf[end - 1] == 0)
 		end--;
 	*nonzero_end = end;
@@ -819,15 +871,16 @@ static int segment_replay(struct recover *c, uint32_t i)
 		     path, c->next_seq, first - 1);
 		return -1;
 	}
-	size_t size;
-	uint8_t *buf = file_read(c->vfs, path, &size, c->err, c->err_cap);
-	if (!buf)
+	struct view view;
+	if (view_open(c->vfs, path, &view, c->err, c->err_cap) < 0)
 		return -1;
+	const uint8_t *buf = view.p;
+	size_t size = view.len;
 	const uint8_t *h = buf;
 	bool hdr_ok = size >= HF_WAL_SEGMENT_HEADER_BYTES && !memcmp(h, segment_magic, 8) &&
 		      get_u32(h + 60) == hf_crc32c(0, h, 60);
 	if (!hdr_ok) {
-		free(buf);
+		view_close(&view);
 		if (last && first >= c->next_seq) {
 			/* Created but not yet durable when power went: nothing in it
 			 * was ever written to (headers are synced before records). */
@@ -846,11 +899,11 @@ static int segment_replay(struct recover *c, uint32_t i)
 	if (get_u32(h + 8) != WAL_VERSION || get_u64(h + 16) != first) {
 		errf(c->err, c->err_cap, "%s: header names version %u, first seq %" PRIu64, path,
 		     get_u32(h + 8), get_u64(h + 16));
-		free(buf);
+		view_close(&view);
 		return -1;
 	}
 	if (get_u64(h + 32) != c->config_hash) {
-		free(buf);
+		view_close(&view);
 		errf(c->err, c->err_cap, "%s: written with another sm config than %s/config", path,
 		     c->dir);
 		return -1;
@@ -943,7 +996,7 @@ static int segment_replay(struct recover *c, uint32_t i)
 		c->last_index = i;
 		c->last_end = off;
 	}
-	free(buf);
+	view_close(&view);
 	return rc;
 }
 
@@ -976,6 +1029,19 @@ static int recover_run(struct recover *c)
 	if (config_load(c) < 0)
 		return -1;
 	char msg[256];
+	if (c->want && config_diff(&c->cfg, c->want, msg, sizeof msg)) {
+		if (!c->adopt) {
+			errf(c->err, c->err_cap,
+			     "%s holds data made with another sm config (%s); refusing to start "
+			     "(allow adopting the stored config to use it)",
+			     c->dir, msg);
+			return -1;
+		}
+		c->adopted = true;
+		if (c->out)
+			fprintf(c->out, "holdfast: wal: using the config stored in %s (%s)\n", c->dir,
+				msg);
+	}
 	c->sm = hf_sm_init(&c->cfg, msg, sizeof msg);
 	if (!c->sm) {
 		errf(c->err, c->err_cap, "%s/config: the state cannot be made: %s", c->dir, msg);
@@ -1088,7 +1154,7 @@ int hf_wal_open(const struct hf_wal_options *opt, const struct hf_sm_config *wan
 
 	uint64_t t0 = mono_us();
 	struct recover c = {.mode = MODE_OPEN, .vfs = v, .dir = w->dir, .out = w->log,
-			    .err = err, .err_cap = err_cap};
+			    .want = want, .adopt = adopt, .err = err, .err_cap = err_cap};
 	char path[PATH_MAX + 64], name[64];
 	rc = recover_run(&c);
 	if (rc == 1) {
@@ -1112,21 +1178,8 @@ int hf_wal_open(const struct hf_wal_options *opt, const struct hf_sm_config *wan
 		goto fail;
 	} else {
 		w->config_hash = c.config_hash;
-		char msg[256];
-		if (config_diff(&c.cfg, want, msg, sizeof msg)) {
-			if (!adopt) {
-				errf(err, err_cap,
-				     "%s holds data made with another sm config (%s); refusing to "
-				     "start (allow adopting the stored config to use it)",
-				     w->dir, msg);
-				goto fail;
-			}
-			rec->config_adopted = true;
-			fprintf(w->log, "holdfast: wal: using the config stored in %s (%s)\n", w->dir,
-				msg);
-		}
+		rec->config_adopted = c.adopted;
 	}
-	rec->snapshot_load_s = 0;
 	rec->replay_s = (double)(mono_us() - t0) / 1e6;
 
 	/* Clean up: tmp files, segments wholly covered by the snapshot, and the

@@ -57,7 +57,7 @@ struct hf_wal_recovery {
 	int64_t last_now_ms;     /* its batch time (0: none) */
 	uint32_t segments;
 	uint64_t cut_bytes;      /* torn tail cut off (0: clean) */
-	double snapshot_load_s, replay_s;
+	double replay_s;         /* snapshot load + log replay */
 };
 
 /* Opens dir (creating it when absent), takes its lock, stores `want` as the
