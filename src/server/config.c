@@ -194,9 +194,8 @@ int hf_config_parse(struct hf_server_config *cfg, int argc, char **argv, char *e
 	return 0;
 }
 
-void hf_config_help(void *file)
+void hf_config_help(FILE *f)
 {
-	FILE *f = file;
 	fputs("usage: holdfast serve [options]\n\noptions:\n", f);
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char left[64];

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct hf_server_config {
 	char listen_host[256];
@@ -37,6 +38,6 @@ int hf_config_parse(struct hf_server_config *cfg /* out */, int argc, char **arg
 		    size_t err_cap);
 
 /* Prints the options, one line each with its default, to f. */
-void hf_config_help(void *file);
+void hf_config_help(FILE *f);
 
 #endif
