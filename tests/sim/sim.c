@@ -462,20 +462,89 @@ static struct hf_seat_spec *gen_seat_specs(struct sim_gen *g, uint32_t n, bool p
 
 /* One way to make an event command invalid, each with its expected check. */
 typedef void (*gen_event_mut_fn)(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *seats);
-static void mut_ev_id(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { (void)s; ec->id = gen_bad_id(g); }
-static void mut_ev_name_empty(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { (void)g; (void)s; ec->name = (struct hf_str){0}; }
-static void mut_ev_name_long(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { (void)s; ec->name = sim_repeat(&g->arena, 'n', HF_NAME_LEN_MAX + 1); }
-static void mut_ev_no_seats(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { (void)g; (void)s; ec->n_seats = 0; }
-static void mut_ev_ttl(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { (void)s; ec->hold_ttl_s = g->cfg->hold_lifetime_max_s + 1 + rnd(g, 10); }
-static void mut_ev_window(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { (void)s; ec->sale_opens_at_ms = g->now + 1000; ec->sale_closes_at_ms = g->now + 1000 - rnd(g, 2) * 500; }
-static void mut_ev_time_neg(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { (void)g; (void)s; ec->starts_at_ms = -1; }
-static void mut_ev_time_big(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { (void)g; (void)s; ec->sale_closes_at_ms = HF_TIME_MS_MAX + 1; }
-static void mut_ev_price_neg(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { s[rnd(g, ec->n_seats)].price = -1; }
-static void mut_ev_price_big(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { s[rnd(g, ec->n_seats)].price = HF_PRICE_MAX + 1; }
-static void mut_ev_seat_id(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { s[rnd(g, ec->n_seats)].id = gen_bad_id(g); }
-static void mut_ev_seat_dup(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { s[ec->n_seats - 1].id = s[rnd(g, ec->n_seats - 1)].id; }
-static void mut_ev_section(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { s[rnd(g, ec->n_seats)].section = sim_repeat(&g->arena, 's', HF_NAME_LEN_MAX + 1); }
-static void mut_ev_category(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s) { s[rnd(g, ec->n_seats)].category = sim_repeat(&g->arena, 'k', HF_NAME_LEN_MAX + 1); }
+static void mut_ev_id(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	(void)s;
+	ec->id = gen_bad_id(g);
+}
+
+static void mut_ev_name_empty(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	(void)g;
+	(void)s;
+	ec->name = (struct hf_str){0};
+}
+
+static void mut_ev_name_long(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	(void)s;
+	ec->name = sim_repeat(&g->arena, 'n', HF_NAME_LEN_MAX + 1);
+}
+
+static void mut_ev_no_seats(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	(void)g;
+	(void)s;
+	ec->n_seats = 0;
+}
+
+static void mut_ev_ttl(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	(void)s;
+	ec->hold_ttl_s = g->cfg->hold_lifetime_max_s + 1 + rnd(g, 10);
+}
+
+static void mut_ev_window(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	(void)s;
+	ec->sale_opens_at_ms = g->now + 1000;
+	ec->sale_closes_at_ms = g->now + 1000 - rnd(g, 2) * 500;
+}
+
+static void mut_ev_time_neg(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	(void)g;
+	(void)s;
+	ec->starts_at_ms = -1;
+}
+
+static void mut_ev_time_big(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	(void)g;
+	(void)s;
+	ec->sale_closes_at_ms = HF_TIME_MS_MAX + 1;
+}
+
+static void mut_ev_price_neg(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	s[rnd(g, ec->n_seats)].price = -1;
+}
+
+static void mut_ev_price_big(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	s[rnd(g, ec->n_seats)].price = HF_PRICE_MAX + 1;
+}
+
+static void mut_ev_seat_id(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	s[rnd(g, ec->n_seats)].id = gen_bad_id(g);
+}
+
+static void mut_ev_seat_dup(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	s[ec->n_seats - 1].id = s[rnd(g, ec->n_seats - 1)].id;
+}
+
+static void mut_ev_section(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	s[rnd(g, ec->n_seats)].section = sim_repeat(&g->arena, 's', HF_NAME_LEN_MAX + 1);
+}
+
+static void mut_ev_category(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
+{
+	s[rnd(g, ec->n_seats)].category = sim_repeat(&g->arena, 'k', HF_NAME_LEN_MAX + 1);
+}
+
 static void mut_ev_edges(struct sim_gen *g, struct hf_event_create *ec, struct hf_seat_spec *s)
 {
 	/* valid extremes: longest name, maximal price and time, ttl at the bound */
@@ -720,9 +789,9 @@ static void gen_take_lines(struct sim_gen *g, struct hf_lines *l, const struct m
 		uint32_t s = hold->b.seats[rnd(g, hold->b.n_seats)].seat;
 		seats[0].event = m->events[m->seats[s].event].id;
 		seats[0].seat = m->seats[s].id;
-		for (uint32_t i = 1; i < ns; i++)
+		for (uint32_t i = 1; i < ns; i++) /* keep it named once */
 			if (hf_str_eq(seats[i].seat, seats[0].seat) && hf_str_eq(seats[i].event, seats[0].event))
-				seats[i] = seats[0], seats[i].seat = sim_fmt(&g->arena, "Q-%u", i);
+				seats[i].seat = sim_fmt(&g->arena, "Q-%u", i);
 	}
 	struct hf_item_ref *items = sim_alloc(&g->arena, (size_t)(ni ? ni : 1) * sizeof *items);
 	bool clean = g->many_items && ni >= 10 && ni <= HF_HOLD_ITEMS_MAX && chance(g, 700);
@@ -2083,6 +2152,7 @@ static void sim_step_direct(struct sim *s, const struct hf_cmd *orig)
 	int64_t n = hf_cmd_encode(&tick, buf, sizeof buf);
 	HF_ASSERT(n > 0);
 	sim_stream_add(s, s->now, buf, (size_t)n);
+	s->cmd = orig; /* cmd dies with this frame */
 	struct sim_totals *t = s->tot;
 	t->commands++;
 	t->direct++;
