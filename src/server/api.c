@@ -362,7 +362,7 @@ static int prep_customer_list(struct hf_req *r)
 		r->list_limit = (uint32_t)v;
 	}
 	if (r->q_after) {
-		bool order = strstr(r->path, "/orders") != NULL;
+		bool order = r->route->read == read_orders;
 		r->list_after = hf_jsonin_booking_id(order ? 'o' : 'h', r->q_after, strlen(r->q_after));
 		if (!r->list_after) {
 			hf_render_error_begin(r, 400, "bad_request",
