@@ -17,7 +17,9 @@
  *                            buffer (waking callers costs a syscall each).
  *   snapshotter              waits for a snapshot child (or writes an
  *                            in-memory image), waits until the log is
- *                            durable up to the snapshot's seq, installs it.
+ *                            durable up to the snapshot's seq, installs it;
+ *                            between jobs, writes the zero-filled spare
+ *                            segment the next rotation will use.
  *
  * Invariants:
  *   - Records are applied, logged and completed in one order (seq order);
@@ -129,6 +131,7 @@ struct embedded {
 	pthread_cond_t sn_done_cv;
 	struct snap_job job;
 	bool sn_stop;
+	bool spare_wanted; /* the snapshotter also prepares the spare segment */
 	_Atomic bool snap_requested;
 	uint64_t last_snapshot_seq; /* sequencer */
 	uint64_t last_snapshot_us;  /* sequencer */
@@ -602,6 +605,16 @@ static void *sequencer_main(void *arg)
 
 /* ---- log writer ----------------------------------------------------------- */
 
+static void spare_request(struct embedded *e)
+{
+	pthread_mutex_lock(&e->sn_mu);
+	if (!e->spare_wanted) {
+		e->spare_wanted = true;
+		pthread_cond_signal(&e->sn_cv);
+	}
+	pthread_mutex_unlock(&e->sn_mu);
+}
+
 static void *writer_main(void *arg)
 {
 	struct embedded *e = arg;
@@ -651,6 +664,8 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&e->st_mu);
 			if (e->opt.on_sync && status == HF_ENGINE_OK)
 				e->opt.on_sync(e->opt.on_sync_arg, sync_us, take->n_records);
+			if (status == HF_ENGINE_OK && !hf_wal_spare_ready(e->wal))
+				spare_request(e);
 		}
 		if (status == HF_ENGINE_OK && take->len) {
 			pthread_mutex_lock(&e->w_mu);
@@ -756,10 +771,20 @@ static void snapshot_finish(struct embedded *e, struct snap_job *job)
 static void *snapshotter_main(void *arg)
 {
 	struct embedded *e = arg;
+	char err[512];
 	pthread_mutex_lock(&e->sn_mu);
 	for (;;) {
-		while (!e->job.active && !e->sn_stop)
+		while (!e->job.active && !e->spare_wanted && !e->sn_stop)
 			pthread_cond_wait(&e->sn_cv, &e->sn_mu);
+		if (e->spare_wanted && !e->sn_stop) {
+			pthread_mutex_unlock(&e->sn_mu);
+			if (!atomic_load(&e->failed) &&
+			    hf_wal_spare_prepare(e->wal, err, sizeof err) < 0)
+				note(e, "spare segment: %s (rotations fall back to fallocate)", err);
+			pthread_mutex_lock(&e->sn_mu);
+			e->spare_wanted = false;
+			continue;
+		}
 		if (!e->job.active)
 			break;
 		struct snap_job job = e->job;
@@ -1008,6 +1033,7 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 	e->last_snapshot_seq = rec.snapshot_seq;
 	e->last_snapshot_us = mono_us();
 	e->open = &e->bufs[0];
+	e->spare_wanted = true;
 	due_seed(e);
 
 	if (pthread_create(&e->t_done, NULL, completer_main, e) ||

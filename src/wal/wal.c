@@ -13,6 +13,8 @@
  *                               segment's first record
  *   snap-<20-digit seq>.snap    snapshot: the state after record <seq>
  *   snap-<20-digit seq>.tmp     a snapshot being written (removed at open)
+ *   wal-spare.tmp               zeros, ready to become the next segment
+ *                               (renamed into place with its header)
  *   lock                        flock()ed by the process that has it open
  *
  * All integers are little-endian. CRC is CRC-32C (base/crc32c.h).
@@ -104,6 +106,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -329,7 +332,14 @@ struct hf_wal {
 	uint64_t *snaps; /* installed snapshot seqs, ascending */
 	uint32_t n_snaps, cap_snaps;
 
-	/* The active segment (writer thread only). */
+	/* wal-spare.tmp is complete and synced (set by the preparer, taken by
+	 * the writer at a rotation). */
+	_Atomic bool spare_ready;
+
+	/* The active segment (writer thread only). zeroed: made from the
+	 * spare; a segment made with fallocate is left for the spare as soon
+	 * as one is ready. */
+	bool zeroed;
 	int fd;
 	uint64_t off, cap;
 	uint64_t next_seq;
@@ -413,20 +423,39 @@ static int segment_create(struct hf_wal *w, uint64_t first, uint64_t min_bytes, 
 	uint64_t cap = w->segment_bytes;
 	if (HF_WAL_SEGMENT_HEADER_BYTES + min_bytes > cap)
 		cap = (HF_WAL_SEGMENT_HEADER_BYTES + min_bytes + 4095) & ~(uint64_t)4095;
-	int fd = v->ops->open(v, path, true);
-	if (fd < 0) {
-		errf(err, err_cap, "create %s: %s", path, strerror(-fd));
-		return -1;
-	}
 	uint8_t hdr[HF_WAL_SEGMENT_HEADER_BYTES];
 	segment_header(hdr, first, cap, w->config_hash);
-	int rc = v->ops->truncate(v, fd, 0);
-	if (rc == 0)
-		rc = v->ops->allocate(v, fd, (off_t)cap);
-	if (rc == 0)
+	int fd, rc;
+	bool zeroed = false;
+	if (cap == w->segment_bytes && atomic_exchange(&w->spare_ready, false)) {
+		zeroed = true;
+		/* The spare: zeros already durable; header, then its name. */
+		char spare[PATH_MAX + 64];
+		path_of(w->dir, "wal-spare.tmp", spare, sizeof spare);
+		fd = v->ops->open(v, spare, false);
+		if (fd < 0) {
+			errf(err, err_cap, "open %s: %s", spare, strerror(-fd));
+			return -1;
+		}
 		rc = hf_vfs_write_all(v, fd, hdr, sizeof hdr, 0);
-	if (rc == 0 && w->fsync)
-		rc = v->ops->sync(v, fd, false);
+		if (rc == 0 && w->fsync)
+			rc = v->ops->sync(v, fd, true);
+		if (rc == 0)
+			rc = v->ops->rename(v, spare, path);
+	} else {
+		fd = v->ops->open(v, path, true);
+		if (fd < 0) {
+			errf(err, err_cap, "create %s: %s", path, strerror(-fd));
+			return -1;
+		}
+		rc = v->ops->truncate(v, fd, 0);
+		if (rc == 0)
+			rc = v->ops->allocate(v, fd, (off_t)cap);
+		if (rc == 0)
+			rc = hf_vfs_write_all(v, fd, hdr, sizeof hdr, 0);
+		if (rc == 0 && w->fsync)
+			rc = v->ops->sync(v, fd, false);
+	}
 	if (rc == 0 && w->fsync)
 		rc = v->ops->sync_dir(v, w->dir);
 	if (rc < 0) {
@@ -442,11 +471,16 @@ static int segment_create(struct hf_wal *w, uint64_t first, uint64_t min_bytes, 
 		v->ops->close(v, fd);
 		return -1;
 	}
-	if (w->fd >= 0)
+	if (w->fd >= 0) {
+		/* The old segment is complete: give back its unused tail. */
+		if (w->off < w->cap && v->ops->truncate(v, w->fd, (off_t)w->off) == 0 && w->fsync)
+			v->ops->sync(v, w->fd, false);
 		v->ops->close(v, w->fd);
+	}
 	w->fd = fd;
 	w->off = HF_WAL_SEGMENT_HEADER_BYTES;
 	w->cap = cap;
+	w->zeroed = zeroed;
 	return 0;
 }
 
@@ -455,7 +489,9 @@ int hf_wal_append(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t fir
 {
 	HF_ASSERT(first_seq == w->next_seq && last_seq >= first_seq && len > 0);
 	*sync_us = 0;
-	if (w->fd < 0 || w->off + len > w->cap)
+	if (w->fd < 0 || w->off + len > w->cap ||
+	    (!w->zeroed && w->off > HF_WAL_SEGMENT_HEADER_BYTES && atomic_load(&w->spare_ready) &&
+	     HF_WAL_SEGMENT_HEADER_BYTES + len <= w->segment_bytes))
 		if (segment_create(w, first_seq, len, err, err_cap) < 0)
 			return -1;
 	struct hf_vfs *v = w->vfs;
@@ -482,6 +518,41 @@ int hf_wal_append(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t fir
 	w->off += len;
 	w->next_seq = last_seq + 1;
 	return 0;
+}
+
+int hf_wal_spare_prepare(struct hf_wal *w, char *err, size_t err_cap)
+{
+	if (atomic_load(&w->spare_ready))
+		return 0;
+	struct hf_vfs *v = w->vfs;
+	char path[PATH_MAX + 64];
+	path_of(w->dir, "wal-spare.tmp", path, sizeof path);
+	int fd = v->ops->open(v, path, true);
+	if (fd < 0) {
+		errf(err, err_cap, "create %s: %s", path, strerror(-fd));
+		return -1;
+	}
+	static const uint8_t zero[1 << 16];
+	int rc = v->ops->truncate(v, fd, 0);
+	for (uint64_t off = 0; rc == 0 && off < w->segment_bytes; off += sizeof zero) {
+		size_t n = w->segment_bytes - off < sizeof zero ? (size_t)(w->segment_bytes - off)
+								 : sizeof zero;
+		rc = hf_vfs_write_all(v, fd, zero, n, (off_t)off);
+	}
+	if (rc == 0)
+		rc = v->ops->sync(v, fd, false);
+	v->ops->close(v, fd);
+	if (rc < 0) {
+		errf(err, err_cap, "write %s: %s", path, strerror(-rc));
+		return -1;
+	}
+	atomic_store(&w->spare_ready, true);
+	return 0;
+}
+
+bool hf_wal_spare_ready(const struct hf_wal *w)
+{
+	return atomic_load(&w->spare_ready);
 }
 
 uint64_t hf_wal_config_hash(const struct hf_wal *w)
@@ -623,7 +694,7 @@ struct recover {
 	FILE *out;       /* notes */
 	bool verbose;    /* check: one line per file */
 
-	bool has_config, has_config_tmp, has_lock;
+	bool has_config, has_config_tmp, has_lock, has_spare;
 	uint64_t *segs, *snaps, *tmps;
 	uint32_t n_segs, cap_segs, n_snaps, cap_snaps, n_tmps, cap_tmps;
 	uint32_t n_other;
@@ -673,6 +744,8 @@ static void list_cb(void *arg, const char *name)
 		c->has_config_tmp = true;
 	else if (!strcmp(name, "lock"))
 		c->has_lock = true;
+	else if (!strcmp(name, "wal-spare.tmp"))
+		c->has_spare = true;
 	else
 		c->n_other++;
 }
@@ -1191,6 +1264,10 @@ int hf_wal_open(const struct hf_wal_options *opt, const struct hf_sm_config *wan
 	}
 	if (c.has_config_tmp) {
 		path_of(w->dir, "config.tmp", path, sizeof path);
+		v->ops->unlink(v, path);
+	}
+	if (c.has_spare) {
+		path_of(w->dir, "wal-spare.tmp", path, sizeof path);
 		v->ops->unlink(v, path);
 	}
 	uint32_t first_kept = 0;

@@ -94,6 +94,14 @@ size_t hf_wal_record_seal(uint8_t *rec, uint32_t len, uint64_t seq, int64_t now_
  * append may be assumed durable). sync_us: time spent in fdatasync. */
 int hf_wal_append(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t first_seq,
 		  uint64_t last_seq, uint64_t *sync_us /* out */, char *err, size_t err_cap);
+/* The spare segment: a file of segment_bytes zeros, written and synced in
+ * the background (any thread but the writer), which the next rotation
+ * renames into place. Writing into blocks that already hold zeros makes
+ * each fdatasync flush data only; fallocate()d blocks are "unwritten" and
+ * cost a journal commit per fdatasync to convert. Without a spare, a
+ * rotation falls back to fallocate. 0 (also when a spare is ready) or -1. */
+int hf_wal_spare_prepare(struct hf_wal *w, char *err, size_t err_cap);
+bool hf_wal_spare_ready(const struct hf_wal *w);
 uint64_t hf_wal_config_hash(const struct hf_wal *w);
 struct hf_vfs *hf_wal_vfs(const struct hf_wal *w);
 
