@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,28 @@ static uint64_t mono_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* CPU time of the process (all threads), for runs on a shared machine
+ * where wall time also measures the neighbours. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+static double load1(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
 }
 
 static uint64_t rng_next(uint64_t *s)
@@ -354,7 +377,7 @@ static int mode_commit(const struct opts *o)
 	}
 	if (n_lat)
 		printf(", commit latency p50 %u us p99 %u us", lat[n_lat / 2], lat[n_lat * 99 / 100]);
-	printf("\n");
+	printf(" (load average %.1f)\n", load1());
 	hf_engine_close(e);
 	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	free(dir);
@@ -419,10 +442,14 @@ static int mode_restart(const struct opts *o)
 		return fprintf(stderr, "bench-engine restart: --dir is required\n"), 2;
 	struct hf_wal_recovery rec;
 	uint64_t t0 = mono_us();
+	double c0 = cpu_s();
 	struct hf_engine *e = open_engine(o, o->dir, true, false, &rec);
-	printf("restart: %.2f s (snapshot of record %" PRIu64 ", %" PRIu64
-	       " records replayed in %.2f s)\n", (double)(mono_us() - t0) / 1e6, rec.snapshot_seq,
-	       rec.replayed, rec.replay_s);
+	double cpu = cpu_s() - c0;
+	printf("restart: %.2f s wall, %.2f s CPU (snapshot of record %" PRIu64 ", %" PRIu64
+	       " records replayed in %.2f s: %.0f commands/s wall, %.0f per CPU-second; "
+	       "load average %.1f)\n",
+	       (double)(mono_us() - t0) / 1e6, cpu, rec.snapshot_seq, rec.replayed, rec.replay_s,
+	       (double)rec.replayed / rec.replay_s, (double)rec.replayed / cpu, load1());
 	hf_engine_close(e);
 	return 0;
 }
