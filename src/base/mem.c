@@ -7,13 +7,13 @@
 
 #define HUGE_PAGE (2u << 20)
 
-void *hf_mem_table(size_t count, size_t size, enum hf_mem_kind kind)
+void *hf_mem_table(size_t count, size_t size)
 {
 	if (size && count > SIZE_MAX / size)
 		return NULL;
 	void *p = calloc(count ? count : 1, size ? size : 1);
 	size_t bytes = count * size;
-	if (p && kind == HF_MEM_DENSE && bytes >= 2 * HUGE_PAGE) {
+	if (p && bytes >= 2 * HUGE_PAGE) {
 		/* Only whole, aligned huge pages inside the block can be huge. */
 		uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
 		uintptr_t end = ((uintptr_t)p + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);

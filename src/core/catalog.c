@@ -316,9 +316,7 @@ void hf_catalog_item_restock(struct hf_sm *sm, const struct hf_cmd *cmd, struct 
 
 int hf_catalog_index_rebuild(struct hf_sm *sm)
 {
-	memset(sm->seat_slots, 0, ((size_t)sm->seat_mask + 1) * sizeof(uint32_t));
-	hf_map_clear(&sm->event_by_sid);
-	hf_map_clear(&sm->item_by_sid);
+	/* on a fresh state: the index and maps are still all zero */
 	uint32_t first = 0;
 	uint32_t n_events = sm->n_events;
 	for (uint32_t e = 0; e < n_events; e++) {

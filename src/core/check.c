@@ -88,6 +88,7 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 	      "a counter is out of range");
 	memset(scratch->check_line_mark, 0, sm->lines_hwm);
 	memset(scratch->check_hold_mark, 0, sm->holds_used);
+	memset(scratch->check_seat_mark, 0, sm->n_seats);
 
 	/* events and seats */
 	uint32_t first = 0;
@@ -98,6 +99,13 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 		      "event %u seats do not follow the previous event's", e);
 		CHECK(sid_ok(sm, ev->id, false) && sid_ok(sm, ev->name, false),
 		      "event %u has a bad id or name", e);
+		CHECK(ev->hold_ttl_s >= 1 && ev->hold_ttl_s <= c->hold_lifetime_max_s &&
+			      ev->starts_at_ms >= 0 && ev->starts_at_ms <= HF_TIME_MS_MAX &&
+			      ev->sale_opens_at_ms >= 0 && ev->sale_opens_at_ms <= HF_TIME_MS_MAX &&
+			      ev->sale_closes_at_ms >= 0 && ev->sale_closes_at_ms <= HF_TIME_MS_MAX &&
+			      !(ev->sale_opens_at_ms && ev->sale_closes_at_ms &&
+				ev->sale_opens_at_ms >= ev->sale_closes_at_ms),
+		      "event %u has a hold time or sale window out of range", e);
 		uint32_t count[4] = {0};
 		for (uint32_t s = ev->first_seat; s < ev->first_seat + ev->n_seats; s++) {
 			const struct hf_seat *seat = &sm->seats[s];
@@ -184,6 +192,8 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 				      sm->seats[s].owner == slot,
 			      "hold %llu lists seat %u it does not hold", (unsigned long long)h->id, s);
 			CHECK(sm->lines[l].price == sm->seats[s].price, "seat line price differs");
+			CHECK(!sm->check_seat_mark[s], "seat %u is listed twice", s);
+			scratch->check_seat_mark[s] = 1;
 			held_seen++;
 			if (pce_take(scratch, h->customer, s, msg, msg_cap))
 				return -1;
@@ -246,6 +256,8 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 			uint32_t s = sm->lines[l].ref;
 			CHECK(s < sm->n_seats && sm->seats[s].state == HF_SEAT_SOLD && sm->seats[s].owner == o,
 			      "order %u lists seat %u it does not own", o + 1, s);
+			CHECK(!sm->check_seat_mark[s], "seat %u is listed twice", s);
+			scratch->check_seat_mark[s] = 1;
 			sold_seen++;
 			if (pce_take(scratch, ord->customer, s, msg, msg_cap))
 				return -1;

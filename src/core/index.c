@@ -27,11 +27,11 @@ int hf_strpool_init(struct hf_strpool *p, uint32_t cap_bytes)
 {
 	memset(p, 0, sizeof(*p));
 	p->cap = cap_bytes + 1;
-	p->bytes = hf_mem_table(p->cap, 1, HF_MEM_DENSE);
+	p->bytes = hf_mem_table(p->cap, 1);
 	/* Room for a string per 8 bytes of pool at half load: ids like
 	 * "A-12" cost 6 bytes, names more; hf_strpool_room refuses beyond. */
 	uint32_t nslots = pow2_at_least((uint64_t)cap_bytes / 8 * 2 + 16);
-	p->slots = hf_mem_table(nslots, sizeof(uint32_t), HF_MEM_SPARSE);
+	p->slots = hf_mem_table(nslots, sizeof(uint32_t));
 	p->mask = nslots - 1;
 	p->used = 1;
 	return p->bytes && p->slots ? 0 : -1;
@@ -106,8 +106,8 @@ uint32_t hf_strpool_intern(struct hf_strpool *p, struct hf_str s)
 int hf_map_init(struct hf_map *m, uint32_t capacity)
 {
 	uint32_t n = pow2_at_least((uint64_t)capacity * 2);
-	m->keys = hf_mem_table(n, sizeof(uint64_t), HF_MEM_SPARSE);
-	m->vals = hf_mem_table(n, sizeof(uint32_t), HF_MEM_SPARSE);
+	m->keys = hf_mem_table(n, sizeof(uint64_t));
+	m->vals = hf_mem_table(n, sizeof(uint32_t));
 	m->mask = n - 1;
 	m->count = 0;
 	return m->keys && m->vals ? 0 : -1;
@@ -118,12 +118,6 @@ void hf_map_free(struct hf_map *m)
 	free(m->keys);
 	free(m->vals);
 	memset(m, 0, sizeof(*m));
-}
-
-void hf_map_clear(struct hf_map *m)
-{
-	memset(m->keys, 0, ((size_t)m->mask + 1) * sizeof(uint64_t));
-	m->count = 0;
 }
 
 static uint32_t map_slot(const struct hf_map *m, uint64_t key)
@@ -227,8 +221,7 @@ bool hf_strpool_valid(const struct hf_strpool *p, uint32_t sid)
  * -1 if the bytes are not a sequence of well-formed, distinct strings. */
 int hf_strpool_rebuild(struct hf_strpool *p)
 {
-	memset(p->slots, 0, ((size_t)p->mask + 1) * sizeof(uint32_t));
-	p->count = 0;
+	HF_ASSERT(p->count == 0); /* a fresh pool: the slots are all zero */
 	uint32_t pos = 1;
 	while (pos < p->used) {
 		if (p->used - pos < 2)

@@ -77,7 +77,6 @@ static inline uint64_t hf_strpool_cost(struct hf_str s)
 
 int hf_map_init(struct hf_map *m, uint32_t capacity);
 void hf_map_free(struct hf_map *m);
-void hf_map_clear(struct hf_map *m);
 uint32_t hf_map_get(const struct hf_map *m, uint64_t key); /* value or NIL */
 uint32_t *hf_map_ref(struct hf_map *m, uint64_t key);      /* value slot or NULL */
 void hf_map_put(struct hf_map *m, uint64_t key, uint32_t val);
@@ -208,7 +207,7 @@ struct hf_sm {
 
 	/* hf_sm_check's scratch, allocated at init so checks never allocate. */
 	uint64_t *check_item_held, *check_item_sold;
-	uint8_t *check_line_mark, *check_hold_mark;
+	uint8_t *check_line_mark, *check_hold_mark, *check_seat_mark;
 	struct hf_map check_pce;
 };
 

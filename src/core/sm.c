@@ -18,17 +18,23 @@
 void hf_sm_config_default(struct hf_sm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	/* Sized for one large venue's on-sale plus a shop; all of it is
+	 * allocated lazily (untouched pages cost nothing), the hash tables
+	 * (~170 MiB at these values) fill in as they are used. */
 	cfg->max_events = 10000;
-	cfg->max_seats = 4000000;
-	cfg->max_items = 1000000;
-	cfg->max_customers = 4000000;
-	cfg->max_holds = 1000000;
+	cfg->max_seats = 1000000;
+	cfg->max_items = 100000;
+	cfg->max_customers = 1000000;
+	cfg->max_holds = 262144;
 	cfg->max_orders = 4000000;
-	cfg->max_lines = 16000000;
-	cfg->string_bytes = 256u << 20;
+	cfg->max_lines = 8000000;
+	cfg->string_bytes = 64u << 20;
+	/* Retries come within minutes: 10 minutes of retention for up to 1M
+	 * keys (a sustained ~1,600 idempotent writes/s; more is refused with
+	 * HF_CAPACITY_FULL rather than forgetting a reply early). */
 	cfg->idem_entries = 1000000;
 	cfg->idem_bytes = 256u << 20;
-	cfg->idem_retention_ms = 24LL * 3600 * 1000;
+	cfg->idem_retention_ms = 10LL * 60 * 1000;
 	cfg->shipping_fee = 0;
 	cfg->free_shipping_over = 0;
 	cfg->hold_lifetime_max_s = 3600;
@@ -89,7 +95,7 @@ static size_t memory_of(const struct hf_sm_config *c)
 	size_t n = sizeof(struct hf_sm);
 	n += (size_t)c->string_bytes * 3; /* bytes + slots */
 	n += (size_t)c->max_events * (sizeof(struct hf_event) + 24);
-	n += (size_t)c->max_seats * (sizeof(struct hf_seat) + 8);
+	n += (size_t)c->max_seats * (sizeof(struct hf_seat) + 8 + 1);
 	n += (size_t)c->max_items * (sizeof(struct hf_item) + 24 + 16);
 	n += (size_t)c->max_customers * (sizeof(struct hf_customer) + 24);
 	n += (size_t)c->max_seats * 24 * 2; /* per_cust_event + check copy */
@@ -123,26 +129,27 @@ struct hf_sm *hf_sm_init(const struct hf_sm_config *cfg, char *err, size_t err_c
 	while (seat_slots < 2ull * c->max_seats)
 		seat_slots <<= 1;
 	sm->seat_mask = seat_slots - 1;
-	sm->seat_slots = hf_mem_table(seat_slots, sizeof(uint32_t), HF_MEM_SPARSE);
-	sm->events = hf_mem_table(c->max_events, sizeof(struct hf_event), HF_MEM_DENSE);
-	sm->seats = hf_mem_table(c->max_seats, sizeof(struct hf_seat), HF_MEM_DENSE);
-	sm->items = hf_mem_table(c->max_items, sizeof(struct hf_item), HF_MEM_DENSE);
-	sm->customers = hf_mem_table(c->max_customers, sizeof(struct hf_customer), HF_MEM_DENSE);
-	sm->holds = hf_mem_table(c->max_holds, sizeof(struct hf_hold), HF_MEM_DENSE);
-	sm->ended = hf_mem_table(c->max_holds, sizeof(uint32_t), HF_MEM_DENSE);
-	sm->heap = hf_mem_table(c->max_holds, sizeof(uint32_t), HF_MEM_DENSE);
-	sm->orders = hf_mem_table(c->max_orders, sizeof(struct hf_order), HF_MEM_DENSE);
-	sm->lines = hf_mem_table(c->max_lines, sizeof(struct hf_line), HF_MEM_DENSE);
-	sm->idem = hf_mem_table(c->idem_entries, sizeof(struct hf_idem_entry), HF_MEM_DENSE);
-	sm->idem_data = hf_mem_table(c->idem_bytes, 1, HF_MEM_DENSE);
-	sm->check_item_held = hf_mem_table(c->max_items, sizeof(uint64_t), HF_MEM_DENSE);
-	sm->check_item_sold = hf_mem_table(c->max_items, sizeof(uint64_t), HF_MEM_DENSE);
-	sm->check_line_mark = hf_mem_table(c->max_lines, 1, HF_MEM_SPARSE);
-	sm->check_hold_mark = hf_mem_table(c->max_holds, 1, HF_MEM_SPARSE);
+	sm->seat_slots = hf_mem_table(seat_slots, sizeof(uint32_t));
+	sm->events = hf_mem_table(c->max_events, sizeof(struct hf_event));
+	sm->seats = hf_mem_table(c->max_seats, sizeof(struct hf_seat));
+	sm->items = hf_mem_table(c->max_items, sizeof(struct hf_item));
+	sm->customers = hf_mem_table(c->max_customers, sizeof(struct hf_customer));
+	sm->holds = hf_mem_table(c->max_holds, sizeof(struct hf_hold));
+	sm->ended = hf_mem_table(c->max_holds, sizeof(uint32_t));
+	sm->heap = hf_mem_table(c->max_holds, sizeof(uint32_t));
+	sm->orders = hf_mem_table(c->max_orders, sizeof(struct hf_order));
+	sm->lines = hf_mem_table(c->max_lines, sizeof(struct hf_line));
+	sm->idem = hf_mem_table(c->idem_entries, sizeof(struct hf_idem_entry));
+	sm->idem_data = hf_mem_table(c->idem_bytes, 1);
+	sm->check_item_held = hf_mem_table(c->max_items, sizeof(uint64_t));
+	sm->check_item_sold = hf_mem_table(c->max_items, sizeof(uint64_t));
+	sm->check_line_mark = hf_mem_table(c->max_lines, 1);
+	sm->check_hold_mark = hf_mem_table(c->max_holds, 1);
+	sm->check_seat_mark = hf_mem_table(c->max_seats, 1);
 	if (!sm->seat_slots || !sm->events || !sm->seats || !sm->items || !sm->customers ||
 	    !sm->holds || !sm->ended || !sm->heap || !sm->orders || !sm->lines || !sm->idem ||
 	    !sm->idem_data || !sm->check_item_held || !sm->check_item_sold ||
-	    !sm->check_line_mark || !sm->check_hold_mark)
+	    !sm->check_line_mark || !sm->check_hold_mark || !sm->check_seat_mark)
 		goto oom;
 	sm->holds_free = NIL;
 	sm->lines_free = NIL;
@@ -182,6 +189,7 @@ void hf_sm_free(struct hf_sm *sm)
 	free(sm->check_item_sold);
 	free(sm->check_line_mark);
 	free(sm->check_hold_mark);
+	free(sm->check_seat_mark);
 	free(sm);
 }
 

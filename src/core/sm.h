@@ -287,9 +287,9 @@ void hf_sm_stats(const struct hf_sm *sm, struct hf_sm_stats *out);
 size_t hf_sm_snapshot_size(const struct hf_sm *sm);
 /* Writes the state into buf (cap >= hf_sm_snapshot_size). Returns bytes. */
 size_t hf_sm_snapshot_write(const struct hf_sm *sm, uint8_t *buf, size_t cap);
-/* Replaces sm's state with the snapshot's. The snapshot must have been
- * written by an sm with the same config; -1 with err otherwise or on bad
- * bytes (sm is then unusable and must be freed). */
+/* Loads the snapshot into sm, which must be fresh from hf_sm_init (never
+ * applied to) and have the config the snapshot was written with; -1 with
+ * err otherwise or on bad bytes (sm is then unusable and must be freed). */
 int hf_sm_snapshot_read(struct hf_sm *sm, const uint8_t *buf, size_t len, char *err,
 			size_t err_cap);
 
