@@ -33,6 +33,7 @@
  * model, the sms and the stream are per seed.
  */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,7 @@ struct sim_gen {
 	bool hoarder;      /* one customer piles up holds: per-customer and slot limits */
 	bool many_items;   /* more than HF_HOLD_ITEMS_MAX items: hold item-line limit */
 	bool big_event;    /* an event of 120 seats: hold seat-line limit */
+	bool far_future;   /* the clock starts 20 minutes before HF_TIME_MS_MAX */
 	uint32_t skew;     /* per mille: how often the first customer acts */
 
 	char pool[SIM_POOL_MAX][16];
@@ -1444,6 +1446,8 @@ struct sim_totals {
 	uint64_t scenarios[32];
 	/* high-water marks of the capacities the model cannot mirror */
 	uint32_t peak_lines, peak_string_bytes, peak_idem_entries;
+	/* seeds per profile */
+	uint64_t hoarder, many_items, big_event, far_future, small_orders, small_customers, small_seats;
 };
 
 /* What the model looked like just before a command (for the scenarios). */
@@ -1487,6 +1491,45 @@ struct sim {
 static uint32_t sim_rnd(struct sim *s, uint32_t n)
 {
 	return n ? (uint32_t)(sim_rng_next(&s->check_rng) % n) : 0;
+}
+
+/* A crash inside the code under test (sanitizer report, HF_ASSERT, signal)
+ * must still say which seed and step: the sanitizers' death callback and
+ * the signal handlers print it once. Not async-signal-safe; good enough
+ * on the way down. */
+static const struct sim *sim_current;
+extern void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
+static void sim_dump_cmd(FILE *f, int64_t now, const struct hf_cmd *c);
+
+static void sim_crash_report(void)
+{
+	static volatile sig_atomic_t done;
+	const struct sim *s = sim_current;
+	if (done || !s)
+		return;
+	done = 1;
+	fprintf(stderr, "\nsim: CRASHED seed=%" PRIu64 " step=%u\n", s->seed, s->step);
+	fprintf(stderr, "  reproduce: sim --seed %" PRIu64 " --commands %u\n", s->seed, s->step + 1);
+	if (s->cmd)
+		sim_dump_cmd(stderr, s->now, s->cmd);
+	fflush(stderr);
+}
+
+static void sim_on_signal(int sig)
+{
+	sim_crash_report();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void sim_crash_hooks(void)
+{
+	static const int sigs[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		signal(sigs[i], sim_on_signal);
+	if (__sanitizer_set_death_callback)
+		__sanitizer_set_death_callback(sim_crash_report);
 }
 
 static void sim_header(const struct sim *s)
@@ -2269,6 +2312,7 @@ static void sim_profile(struct sim *s)
 	g->hoarder = chance(g, 150);
 	g->many_items = chance(g, 200);
 	g->big_event = chance(g, 500);
+	g->far_future = chance(g, 30);
 	g->skew = g->hoarder ? 800 : rnd(g, 400);
 	g->n_pool = 3 + rnd(g, 6);
 	for (uint32_t i = 0; i < g->n_pool; i++)
@@ -2302,6 +2346,7 @@ static void sim_run(uint64_t seed, uint32_t commands, bool trace, struct sim_tot
 	memset(&s, 0, sizeof s);
 	s.seed = seed;
 	s.trace = trace;
+	sim_current = &s;
 	s.tot = tot;
 	s.g.rng = seed * 0x2545f4914f6cdd1dULL + 0x1234567;
 	sim_rng_next(&s.g.rng);
@@ -2312,6 +2357,8 @@ static void sim_run(uint64_t seed, uint32_t commands, bool trace, struct sim_tot
 	s.g.arena.buf = malloc(s.g.arena.cap);
 	HF_ASSERT(s.g.arena.buf != NULL);
 	s.g.now = 1700000000000LL + (int64_t)rnd(&s.g, 1000000) * 1000;
+	if (s.g.far_future) /* the clock runs past HF_TIME_MS_MAX during the run */
+		s.g.now = HF_TIME_MS_MAX - 1200000;
 	s.sm = sim_sm_new(&s, &s.cfg);
 	s.m = model_new(&s.cfg);
 	s.g.m = s.m;
@@ -2370,6 +2417,13 @@ static void sim_run(uint64_t seed, uint32_t commands, bool trace, struct sim_tot
 	sim_check(&s, again, "replayed");
 	hf_sm_free(again);
 
+	tot->hoarder += s.g.hoarder;
+	tot->many_items += s.g.many_items;
+	tot->big_event += s.g.big_event;
+	tot->far_future += s.g.far_future;
+	tot->small_orders += s.cfg.max_orders < 1000;
+	tot->small_customers += s.cfg.max_customers < 100;
+	tot->small_seats += s.cfg.max_seats < 1000;
 	tot->expired += s.m->expired_total;
 	tot->recycled += s.m->recycled_total;
 	tot->seeds++;
@@ -2412,6 +2466,11 @@ static void sim_report(const struct sim_totals *t, uint64_t first, double secs)
 	for (unsigned r = 0; r < HF_RESULT_COUNT; r++)
 		printf(" %s %" PRIu64, sim_result_name(r), by_result[r]);
 	printf("\n");
+	printf("  seeds by profile: hoarder %" PRIu64 ", many items %" PRIu64 ", big event %" PRIu64
+	       ", clock past HF_TIME_MS_MAX %" PRIu64 ", few orders %" PRIu64 ", few customers %" PRIu64
+	       ", few seats %" PRIu64 "\n",
+	       t->hoarder, t->many_items, t->big_event, t->far_future, t->small_orders, t->small_customers,
+	       t->small_seats);
 	printf("  peak use of what the model cannot mirror: lines %u, string bytes %u, idempotency entries %u\n",
 	       t->peak_lines, t->peak_string_bytes, t->peak_idem_entries);
 	printf("  scenarios:\n");
@@ -2448,6 +2507,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	sim_crash_hooks();
 	static struct sim_totals tot;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
