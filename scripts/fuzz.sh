@@ -155,9 +155,15 @@ for t in "${targets[@]}"; do
          p {print "  " $0; if (++n >= 40 || $0 == "") exit}' "$log"
     grep -m1 '^SUMMARY' "$log" | sed 's/^/  /'
     if [ -n "$input" ]; then
+      known=""
+      for f in tests/fuzz/corpus/"$t"/*; do cmp -s "$f" "$input" && { known=$f; break; }; done
       echo "  reproducing input: $input"
       echo "  replay it:         $B/fuzz_$t $input"
-      echo "  keep it:           cp $input tests/fuzz/corpus/$t/crash-$(basename "$input" | sed 's/^[a-z]*-//' | cut -c1-16)"
+      if [ -n "$known" ]; then
+        echo "  known failure:     the same bytes are in the corpus as $known (not fixed yet)"
+      else
+        echo "  keep it:           cp $input tests/fuzz/corpus/$t/crash-$(basename "$input" | sed 's/^[a-z]*-//' | cut -c1-16)"
+      fi
     else
       echo "  no input was written (the target failed before fuzzing?): see $log"
     fi
