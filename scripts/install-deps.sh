@@ -7,7 +7,7 @@ pkgs=(
   libmicrohttpd-dev libjansson-dev libssl-dev  # server: HTTP, JSON, HMAC
   libcmocka-dev                            # C unit tests
   python3-pytest python3-requests          # integration tests
-  wrk                                      # load
+  wrk gnuplot-nox                          # load, benchmark charts (bench/side-by-side.sh)
 )
 missing=()
 for p in "${pkgs[@]}"; do

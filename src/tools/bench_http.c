@@ -718,6 +718,7 @@ static void conn_answer(struct conn *c, struct answer *a)
 static void conn_read(struct conn *c)
 {
 	struct bench *b = c->w->b;
+	bool eof = false;
 	for (;;) {
 		if (c->rlen + 4096 > c->rcap) {
 			c->rcap = c->rcap ? c->rcap * 2 : RBUF_MIN;
@@ -734,10 +735,25 @@ static void conn_read(struct conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		/* EOF or an error */
-		if (c->until_close && c->busy) {
-			struct answer a = {0};
-			(void)http_parse(c->rb, c->rlen, &a); /* -3: status and headers */
+		/* EOF or an error: what arrived before it is still parsed (a
+		 * server that closes after each answer sends both at once) */
+		if (n < 0)
+			c->w->sock_errors++;
+		eof = true;
+		break;
+	}
+	int fd = c->fd;
+	while (c->busy && c->rlen) {
+		struct answer a = {0};
+		long used = b->row->proto == PROTO_RESP ? resp_parse(c->rb, c->rlen, &a)
+							: http_parse(c->rb, c->rlen, &a);
+		if (used == -2)
+			break;
+		if (used == -3) {
+			/* a body without a length: it ends at the close */
+			c->until_close = true;
+			if (!eof)
+				break;
 			const char *end = memmem(c->rb, c->rlen, "\r\n\r\n", 4);
 			a.body = end + 4;
 			a.body_len = c->rlen - (size_t)(end + 4 - c->rb);
@@ -745,40 +761,24 @@ static void conn_read(struct conn *c)
 			conn_answer(c, &a);
 			return;
 		}
-		if (n < 0)
+		if (used < 0) {
 			c->w->sock_errors++;
+			eof = true;
+			break;
+		}
+		/* The body points into rb: answer before moving the rest. */
+		conn_answer(c, &a);
+		if (c->fd != fd || c->rlen == 0)
+			return; /* closed (rlen reset), maybe reopened */
+		memmove(c->rb, c->rb + used, c->rlen - (size_t)used);
+		c->rlen -= (size_t)used;
+	}
+	if (eof) {
 		bool was_busy = c->busy;
 		conn_lost(c);
 		conn_close(c);
 		if (was_busy && atomic_load(&b->phase) < PH_DRAIN && c != b->clock_conn)
 			conn_next(c);
-		return;
-	}
-	while (c->busy && c->rlen) {
-		struct answer a = {0};
-		long used = b->row->proto == PROTO_RESP ? resp_parse(c->rb, c->rlen, &a)
-							: http_parse(c->rb, c->rlen, &a);
-		if (used == -2)
-			return;
-		if (used == -3) {
-			c->until_close = true;
-			return;
-		}
-		if (used < 0) {
-			c->w->sock_errors++;
-			conn_lost(c);
-			conn_close(c);
-			if (atomic_load(&b->phase) < PH_DRAIN && c != b->clock_conn)
-				conn_next(c);
-			return;
-		}
-		/* The body points into rb: answer before moving the rest. */
-		int fd = c->fd;
-		conn_answer(c, &a);
-		if (c->fd != fd || c->rlen == 0)
-			return; /* closed (rlen reset) */
-		memmove(c->rb, c->rb + used, c->rlen - (size_t)used);
-		c->rlen -= (size_t)used;
 	}
 }
 
