@@ -9,9 +9,13 @@
  *                            encodes one log record per write (and per
  *                            TICK) into the open group-commit buffer.
  *   log writer               takes the open buffer when the sequencer is
- *                            between batches, writes it with one pwritev,
- *                            syncs it with one fdatasync, then hands its
- *                            requests (status set) to the completer.
+ *                            between batches and writes it with one
+ *                            pwritev (up to HF_WAL_WRITES_IN_FLIGHT
+ *                            written and not yet synced).
+ *   syncers (that many)      one fdatasync per written buffer, at once
+ *                            (the kernel overlaps them); buffers complete
+ *                            strictly in order once synced, their
+ *                            requests (status set) going to the completer.
  *   completer                calls done for each, in order, while the
  *                            writer already writes and syncs the next
  *                            buffer (waking callers costs a syscall each).
@@ -27,8 +31,8 @@
  *     record before it, is durable. Reads are not logged but ride in the
  *     buffer after the writes before them, so no caller ever sees a state
  *     a crash could take back.
- *   - The sequencer fills buffer k+1 while the writer syncs buffer k (two
- *     buffers swap); the open buffer is bounded (OPEN_BYTES_MAX,
+ *   - The sequencer fills buffer k+1 while buffers k, k-1 ... sync; the
+ *     open buffer is bounded (OPEN_BYTES_MAX,
  *     OPEN_REQUESTS_MAX), past which the sequencer waits, the queue fills
  *     and submit answers HF_ENGINE_FULL.
  *   - now_ms never decreases. Holds expire inside hf_sm_apply at the batch
@@ -68,9 +72,17 @@ struct wbuf {
 	size_t len, cap;
 	uint64_t first_seq, last_seq; /* of the records in buf (when len > 0) */
 	uint32_t n_records;
+	uint32_t write_no;            /* stamped in its records */
 	struct hf_request *head, *tail;
 	uint32_t n_requests;
+	/* After the writer took it (under w_mu): */
+	bool written, synced;
+	int32_t status;
 };
+
+/* Buffers: the open one, HF_WAL_WRITES_IN_FLIGHT written and syncing, one
+ * spare so the writer can always swap. */
+#define NBUF (HF_WAL_WRITES_IN_FLIGHT + 2)
 
 struct snap_job {
 	bool active;
@@ -107,14 +119,23 @@ struct embedded {
 	uint64_t next_seq;   /* sequencer */
 	_Atomic uint64_t last_seq;
 
-	/* Sequencer -> writer. */
+	/* Sequencer -> writer -> syncers -> completer, all under w_mu. The
+	 * writer issues buffers in order into ring (issued); syncers claim them
+	 * in order (claimed) and fdatasync, up to HF_WAL_WRITES_IN_FLIGHT at
+	 * once; buffers complete strictly in order (popped) once synced. */
 	pthread_mutex_t w_mu;
-	pthread_cond_t w_cv; /* the writer waits for work */
-	pthread_cond_t s_cv; /* others wait for a swap / durability */
-	struct wbuf bufs[2];
+	pthread_cond_t w_cv;    /* the writer waits for work or room */
+	pthread_cond_t s_cv;    /* others wait for a swap / durability */
+	pthread_cond_t sync_cv; /* syncers wait for a written buffer */
+	struct wbuf bufs[NBUF];
+	struct wbuf *free_bufs[NBUF];
+	uint32_t n_free;
+	struct wbuf *ring[NBUF];
+	uint64_t issued, claimed, popped;
 	struct wbuf *open;   /* the sequencer fills it while seq_busy */
 	bool seq_busy;
-	bool writer_stop, writer_done;
+	bool writer_stop, writer_done, sync_stop;
+	uint32_t write_no;   /* sequencer: the last write number stamped */
 	uint64_t durable_seq;
 
 	/* Writer -> completer: requests durable (or failed), status set, whose
@@ -149,6 +170,7 @@ struct embedded {
 	struct hf_engine_stats st;
 
 	pthread_t t_seq, t_writer, t_snap, t_done;
+	pthread_t t_sync[HF_WAL_WRITES_IN_FLIGHT];
 	bool threads_started;
 };
 
@@ -345,9 +367,11 @@ static int record_append(struct embedded *e, int64_t now, const struct hf_cmd *c
 	int64_t n = hf_cmd_encode(cmd, rec + HF_WAL_RECORD_HEADER_BYTES, len);
 	HF_ASSERT(n == (int64_t)len);
 	uint64_t seq = e->next_seq++;
-	if (b->n_records == 0)
+	if (b->n_records == 0) {
 		b->first_seq = seq;
-	b->len += hf_wal_record_seal(rec, (uint32_t)len, seq, now, (uint32_t)(seq - b->first_seq));
+		b->write_no = ++e->write_no; /* this buffer becomes one pwritev */
+	}
+	b->len += hf_wal_record_seal(rec, (uint32_t)len, seq, now, b->write_no);
 	b->last_seq = seq;
 	b->n_records++;
 	if (e->opt.on_record)
@@ -615,33 +639,87 @@ static void spare_request(struct embedded *e)
 	pthread_mutex_unlock(&e->sn_mu);
 }
 
+/* Hands b's requests to the completer, status set. Under w_mu. */
+static void completer_push(struct embedded *e, struct wbuf *b, int32_t status)
+{
+	if (!b->head)
+		return;
+	for (struct hf_request *r = b->head; r; r = r->next)
+		r->status = status;
+	pthread_mutex_lock(&e->c_mu);
+	if (e->c_tail)
+		e->c_tail->next = b->head;
+	else
+		e->c_head = b->head;
+	e->c_tail = b->tail;
+	bool wake = e->c_waiting;
+	pthread_mutex_unlock(&e->c_mu);
+	if (wake)
+		pthread_cond_signal(&e->c_cv);
+}
+
+/* Completes synced buffers at the head of the ring, in order. Under w_mu.
+ * Once the engine has failed nothing more is acknowledged, even a buffer
+ * whose own sync succeeded: an earlier one's data may be gone. */
+static void complete_in_order(struct embedded *e)
+{
+	bool any = false;
+	while (e->popped < e->issued && e->ring[e->popped % NBUF]->synced) {
+		struct wbuf *b = e->ring[e->popped % NBUF];
+		e->popped++;
+		int32_t status = atomic_load(&e->failed) ? HF_ENGINE_FAILED : b->status;
+		if (status == HF_ENGINE_OK && b->len)
+			e->durable_seq = b->last_seq;
+		completer_push(e, b, status);
+		b->len = 0;
+		b->n_records = 0;
+		b->head = b->tail = NULL;
+		b->n_requests = 0;
+		e->free_bufs[e->n_free++] = b;
+		any = true;
+	}
+	if (any) {
+		pthread_cond_broadcast(&e->s_cv);
+		pthread_cond_signal(&e->w_cv);
+	}
+}
+
+/* The writer: takes the open buffer, writes it (one pwritev), passes it to
+ * the syncers. A write that starts a new segment waits until nothing is in
+ * flight (a segment is made only after the previous one is all synced). */
 static void *writer_main(void *arg)
 {
 	struct embedded *e = arg;
-	struct wbuf *mine = e->open == &e->bufs[0] ? &e->bufs[1] : &e->bufs[0];
 	char err[512];
 	pthread_mutex_lock(&e->w_mu);
 	for (;;) {
-		while (!((e->open->len || e->open->head) && !e->seq_busy) && !e->writer_stop)
-			pthread_cond_wait(&e->w_cv, &e->w_mu);
-		if (!(e->open->len || e->open->head) || e->seq_busy) {
-			if (e->writer_stop && !e->seq_busy)
+		bool has = e->open->len || e->open->head;
+		bool ready = has && !e->seq_busy && e->issued - e->popped < e->opt.writes_in_flight &&
+			     e->n_free > 0;
+		if (!ready) {
+			if (e->writer_stop && !has && !e->seq_busy)
 				break;
+			pthread_cond_wait(&e->w_cv, &e->w_mu);
 			continue;
 		}
 		struct wbuf *take = e->open;
-		e->open = mine;
-		mine = take;
+		e->open = e->free_bufs[--e->n_free];
+		take->written = take->synced = false;
+		take->status = HF_ENGINE_OK;
+		e->ring[e->issued % NBUF] = take;
+		e->issued++;
 		pthread_cond_broadcast(&e->s_cv);
+		if (take->len && hf_wal_rotates(e->wal, take->len))
+			while (e->popped + 1 < e->issued)
+				pthread_cond_wait(&e->s_cv, &e->w_mu);
 		pthread_mutex_unlock(&e->w_mu);
 
 		int32_t status = HF_ENGINE_OK;
 		if (atomic_load(&e->failed)) {
 			status = HF_ENGINE_FAILED;
 		} else if (take->len) {
-			uint64_t sync_us = 0;
-			if (hf_wal_append(e->wal, take->buf, take->len, take->first_seq, take->last_seq,
-					  &sync_us, err, sizeof err) < 0) {
+			if (hf_wal_write(e->wal, take->buf, take->len, take->first_seq, take->last_seq, err,
+					 sizeof err) < 0) {
 				engine_fail(e, err);
 				status = HF_ENGINE_FAILED;
 			}
@@ -651,7 +729,53 @@ static void *writer_main(void *arg)
 			e->st.batch_records_last = take->n_records;
 			if (take->n_records > e->st.batch_records_max)
 				e->st.batch_records_max = take->n_records;
-			if (e->cfg.fsync == HF_FSYNC_ALWAYS && status == HF_ENGINE_OK) {
+			pthread_mutex_unlock(&e->st_mu);
+			if (status == HF_ENGINE_OK && !hf_wal_spare_ready(e->wal))
+				spare_request(e);
+		}
+		pthread_mutex_lock(&e->w_mu);
+		take->status = status;
+		take->written = true;
+		pthread_cond_signal(&e->sync_cv);
+	}
+	e->writer_done = true;
+	pthread_cond_broadcast(&e->s_cv);
+	pthread_mutex_unlock(&e->w_mu);
+	return NULL;
+}
+
+/* A syncer: claims the next written buffer (in order), fdatasyncs, then
+ * completes whatever is synced at the head of the ring. Several run at
+ * once: their fdatasyncs overlap in the kernel. */
+static void *syncer_main(void *arg)
+{
+	struct embedded *e = arg;
+	char err[512];
+	pthread_mutex_lock(&e->w_mu);
+	for (;;) {
+		bool ready = e->claimed < e->issued && e->ring[e->claimed % NBUF]->written;
+		if (!ready) {
+			if (e->sync_stop && e->claimed == e->issued)
+				break;
+			pthread_cond_wait(&e->sync_cv, &e->w_mu);
+			continue;
+		}
+		struct wbuf *b = e->ring[e->claimed % NBUF];
+		e->claimed++;
+		if (e->claimed < e->issued && e->ring[e->claimed % NBUF]->written)
+			pthread_cond_signal(&e->sync_cv); /* the next one for another syncer */
+		pthread_mutex_unlock(&e->w_mu);
+
+		int32_t status = b->status;
+		if (atomic_load(&e->failed)) {
+			status = HF_ENGINE_FAILED;
+		} else if (status == HF_ENGINE_OK && b->len && e->cfg.fsync == HF_FSYNC_ALWAYS) {
+			uint64_t sync_us = 0;
+			if (hf_wal_sync(e->wal, &sync_us, err, sizeof err) < 0) {
+				engine_fail(e, err);
+				status = HF_ENGINE_FAILED;
+			} else {
+				pthread_mutex_lock(&e->st_mu);
 				e->st.fsyncs++;
 				e->st.fsync_us_last = sync_us;
 				if (sync_us > e->st.fsync_us_max)
@@ -660,41 +784,16 @@ static void *writer_main(void *arg)
 				while (bk < 23 && (1ull << bk) <= sync_us)
 					bk++;
 				e->st.fsync_us_hist[bk]++;
+				pthread_mutex_unlock(&e->st_mu);
+				if (e->opt.on_sync)
+					e->opt.on_sync(e->opt.on_sync_arg, sync_us, b->n_records);
 			}
-			pthread_mutex_unlock(&e->st_mu);
-			if (e->opt.on_sync && status == HF_ENGINE_OK)
-				e->opt.on_sync(e->opt.on_sync_arg, sync_us, take->n_records);
-			if (status == HF_ENGINE_OK && !hf_wal_spare_ready(e->wal))
-				spare_request(e);
 		}
-		if (status == HF_ENGINE_OK && take->len) {
-			pthread_mutex_lock(&e->w_mu);
-			e->durable_seq = take->last_seq;
-			pthread_cond_broadcast(&e->s_cv);
-			pthread_mutex_unlock(&e->w_mu);
-		}
-		if (take->head) {
-			for (struct hf_request *r = take->head; r; r = r->next)
-				r->status = status;
-			pthread_mutex_lock(&e->c_mu);
-			if (e->c_tail)
-				e->c_tail->next = take->head;
-			else
-				e->c_head = take->head;
-			e->c_tail = take->tail;
-			bool wake = e->c_waiting;
-			pthread_mutex_unlock(&e->c_mu);
-			if (wake)
-				pthread_cond_signal(&e->c_cv);
-		}
-		take->len = 0;
-		take->n_records = 0;
-		take->head = take->tail = NULL;
-		take->n_requests = 0;
 		pthread_mutex_lock(&e->w_mu);
+		b->status = status;
+		b->synced = true;
+		complete_in_order(e);
 	}
-	e->writer_done = true;
-	pthread_cond_broadcast(&e->s_cv);
 	pthread_mutex_unlock(&e->w_mu);
 	return NULL;
 }
@@ -750,7 +849,8 @@ static void snapshot_finish(struct embedded *e, struct snap_job *job)
 	}
 	if (ok) {
 		pthread_mutex_lock(&e->w_mu);
-		while (e->durable_seq < job->seq && !atomic_load(&e->failed) && !e->writer_done)
+		while (e->durable_seq < job->seq && !atomic_load(&e->failed) &&
+		       !(e->writer_done && e->popped == e->issued))
 			pthread_cond_wait(&e->s_cv, &e->w_mu);
 		ok = e->durable_seq >= job->seq;
 		pthread_mutex_unlock(&e->w_mu);
@@ -891,7 +991,7 @@ static void embedded_free(struct embedded *e)
 	hf_wal_close(e->wal);
 	if (e->sm)
 		hf_sm_free(e->sm);
-	for (int i = 0; i < 2; i++)
+	for (uint32_t i = 0; i < NBUF; i++)
 		free(e->bufs[i].buf);
 	free(e->due);
 	if (e->own_vfs)
@@ -901,6 +1001,7 @@ static void embedded_free(struct embedded *e)
 	pthread_mutex_destroy(&e->w_mu);
 	pthread_cond_destroy(&e->w_cv);
 	pthread_cond_destroy(&e->s_cv);
+	pthread_cond_destroy(&e->sync_cv);
 	pthread_mutex_destroy(&e->sn_mu);
 	pthread_cond_destroy(&e->sn_cv);
 	pthread_cond_destroy(&e->sn_done_cv);
@@ -925,6 +1026,12 @@ static void embedded_close(struct hf_engine *base)
 	pthread_cond_signal(&e->w_cv);
 	pthread_mutex_unlock(&e->w_mu);
 	pthread_join(e->t_writer, NULL);
+	pthread_mutex_lock(&e->w_mu);
+	e->sync_stop = true;
+	pthread_cond_broadcast(&e->sync_cv);
+	pthread_mutex_unlock(&e->w_mu);
+	for (uint32_t i = 0; i < HF_WAL_WRITES_IN_FLIGHT; i++)
+		pthread_join(e->t_sync[i], NULL);
 	pthread_mutex_lock(&e->c_mu);
 	e->c_stop = true;
 	pthread_cond_signal(&e->c_cv);
@@ -988,6 +1095,8 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 		e->opt.batch_max = 1024;
 	if (!e->opt.tick_ms)
 		e->opt.tick_ms = 100;
+	if (!e->opt.writes_in_flight || e->opt.writes_in_flight > HF_WAL_WRITES_IN_FLIGHT)
+		e->opt.writes_in_flight = HF_WAL_WRITES_IN_FLIGHT;
 	e->log = opt->log ? opt->log : stderr;
 	e->vfs = opt->vfs;
 	if (!e->vfs) {
@@ -999,6 +1108,7 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 	pthread_mutex_init(&e->w_mu, NULL);
 	pthread_cond_init(&e->w_cv, NULL);
 	pthread_cond_init(&e->s_cv, NULL);
+	pthread_cond_init(&e->sync_cv, NULL);
 	pthread_mutex_init(&e->sn_mu, NULL);
 	pthread_cond_init(&e->sn_cv, NULL);
 	pthread_cond_init(&e->sn_done_cv, NULL);
@@ -1033,9 +1143,14 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 	e->last_snapshot_seq = rec.snapshot_seq;
 	e->last_snapshot_us = mono_us();
 	e->open = &e->bufs[0];
+	for (uint32_t i = 1; i < NBUF; i++)
+		e->free_bufs[e->n_free++] = &e->bufs[i];
 	e->spare_wanted = true;
 	due_seed(e);
 
+	for (uint32_t i = 0; i < HF_WAL_WRITES_IN_FLIGHT; i++)
+		if (pthread_create(&e->t_sync[i], NULL, syncer_main, e))
+			HF_ASSERT(0 && "pthread_create");
 	if (pthread_create(&e->t_done, NULL, completer_main, e) ||
 	    pthread_create(&e->t_writer, NULL, writer_main, e) ||
 	    pthread_create(&e->t_snap, NULL, snapshotter_main, e) ||

@@ -34,6 +34,9 @@ struct hf_embedded_options {
 	 * with its fdatasync time and record count. */
 	void (*on_sync)(void *arg, uint64_t sync_us, uint32_t records);
 	void *on_sync_arg;
+	/* Group-commit writes synced at once, 1..HF_WAL_WRITES_IN_FLIGHT;
+	 * 0: HF_WAL_WRITES_IN_FLIGHT. */
+	uint32_t writes_in_flight;
 	/* Skip the snapshot hf_engine_close writes (benchmarks of replay). */
 	bool no_snapshot_at_close;
 	uint32_t tick_ms;              /* idle TICK granularity; 0: 100 */

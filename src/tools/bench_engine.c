@@ -50,6 +50,7 @@ struct opts {
 	uint64_t seats, records;
 	const char *dir;
 	bool sized; /* sm config sized to the run instead of the server's default */
+	uint32_t inflight; /* group-commit writes synced at once (0: the engine's) */
 };
 
 static uint64_t mono_us(void)
@@ -297,7 +298,8 @@ static struct hf_engine *open_engine(const struct opts *o, const char *dir, bool
 		cfg.sm.idem_bytes = 1u << 20;
 	}
 	struct hf_embedded_options opt = {.on_sync = on_sync,
-					  .no_snapshot_at_close = !snapshot_at_close};
+					  .no_snapshot_at_close = !snapshot_at_close,
+					  .writes_in_flight = o->inflight};
 	char err[1024];
 	struct hf_engine *e = hf_embedded_open(&cfg, &opt, rec, err, sizeof err);
 	if (!e) {
@@ -366,9 +368,10 @@ static int mode_commit(const struct opts *o)
 	}
 	qsort(lat, n_lat, sizeof *lat, cmp_u32);
 	uint64_t batches = st1.batches - st0.batches, records = st1.records - st0.records;
-	printf("commit: fsync %s, %u submitters, %.1f s: %.0f committed commands/s, "
-	       "%.1f records per group commit",
-	       o->fsync ? "always" : "off", o->threads, secs, (double)done / secs,
+	printf("commit: fsync %s, %u submitters, %u syncs in flight, %.1f s: %.0f committed "
+	       "commands/s, %.1f records per group commit",
+	       o->fsync ? "always" : "off", o->threads, o->inflight ? o->inflight : HF_WAL_WRITES_IN_FLIGHT,
+	       secs, (double)done / secs,
 	       batches ? (double)records / (double)batches : 0.0);
 	if (o->fsync && n_sync) {
 		qsort(sync_us, n_sync, sizeof *sync_us, cmp_u64);
@@ -531,6 +534,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->records = strtoull(v, NULL, 10);
 		else if (!strcmp(k, "--dir"))
 			o->dir = v;
+		else if (!strcmp(k, "--inflight"))
+			o->inflight = (uint32_t)atoi(v);
 		else if (!strcmp(k, "--sized"))
 			o->sized = !strcmp(v, "yes");
 		else
@@ -544,7 +549,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	if (parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "usage: bench-engine commit|recovery|snapshot [--threads N] "
-				"[--seconds S] [--fsync always|off] [--seats N] [--records N] [--dir D] [--sized yes|no]\n");
+				"[--seconds S] [--fsync always|off] [--seats N] [--records N] [--dir D] [--sized yes|no] [--inflight N]\n");
 		return 2;
 	}
 	if (!strcmp(o.mode, "commit"))

@@ -39,7 +39,10 @@
  *   24  u64 preallocated bytes
  *   32  u64 config hash
  *   40  u32 command codec version (HF_CODEC_VERSION)
- *   44  16 bytes zero
+ *   44  u32 first_write_no: write_no of the segment's first record
+ *   48  u32 writes in flight: at most this many group-commit writes of
+ *       this segment were ever unsynced at once (HF_WAL_WRITES_IN_FLIGHT)
+ *   52  8 bytes zero
  *   60  u32 crc of bytes [0, 60)
  *   64  records, each at an 8-byte aligned offset, back to back
  *
@@ -48,8 +51,8 @@
  *    4  u32 crc        crc of bytes [0, 4) continued over [8, 32 + len)
  *    8  u64 seq        1, 2, 3 ... with no gap across segments
  *   16  i64 now_ms     the batch's time: the core applies the command at it
- *   24  u32 write_idx  position in its group-commit write (0 = first), so
- *                      seq - write_idx is the seq that write started with
+ *   24  u32 write_no   number of its group-commit write (one pwritev): the
+ *                      writes of one process count 1, 2, 3 ... (mod 2^32)
  *   28  u8  kind       1 = command
  *   29  3 bytes zero
  *   32  payload        kind 1: hf_cmd_encode bytes (they open with the
@@ -75,24 +78,32 @@
  * =====================================================================
  * INVARIANTS AND RECOVERY
  * =====================================================================
- * The writer issues one write per group commit and syncs it before the
- * next; a new segment is created (allocated, header written, fsynced,
- * directory fsynced) only after the previous one's last write was synced.
- * Hence after a power loss only the last write of the last segment can be
- * incomplete, and its pages may have reached the disk in any order.
+ * The writer issues one pwritev per group commit, in seq order, and keeps
+ * at most M = HF_WAL_WRITES_IN_FLIGHT of them unsynced at once: write k+M
+ * is issued only after write k's fdatasync returned (concurrent fdatasyncs
+ * overlap in the kernel, several times the syncs per second of one at a
+ * time). A new segment is created (allocated, header written, fsynced,
+ * directory fsynced) only after every write of the previous one was
+ * synced. Hence after a power loss only the last M writes of the last
+ * segment can be incomplete, and their pages may have reached the disk in
+ * any order.
  *
  * Recovery: the newest snapshot whose CRCs hold, then every later record
  * in seq order. Reading the last segment stops at the first record that is
- * not valid (zeros, bad CRC, wrong seq). Beyond that point it looks for any
- * valid record whose write started after the bad one (seq - write_idx >
- * expected seq): such a record was written after the bad one was synced,
- * so the bad one is damage, not a torn write, and start-up stops naming
- * the file and offset. Otherwise the bytes from the bad record on are a
- * torn tail: they are cut off (ftruncate + fsync, logged with what was
- * cut) and a new segment starts at the next seq. Anything invalid in a
+ * not valid (zeros, bad CRC, wrong seq). The bad record belongs to write
+ * w_bad <= P + 1, P the write_no of the last valid record before it (or
+ * w_bad = first_write_no when there is none). Beyond that point recovery
+ * looks for any valid record of write w_bad + M or later: such a write was
+ * issued after the bad one was synced, so the bad one is damage, not a torn
+ * write, and start-up stops naming the file and offset. Otherwise the bytes
+ * from the bad record on are a torn tail: they are cut off (ftruncate +
+ * fsync, logged with what was cut) and a new segment starts at the next
+ * seq. Anything invalid in a
  * segment that is not the last, a gap in seqs, a bad segment header other
  * than a torn creation of the last one, or a cut point at or below the
- * snapshot's seq (those records were durable) is damage.
+ * snapshot's seq (those records were durable) is damage. Limit: damage
+ * inside the last M + 1 writes of the log, with nothing valid after them,
+ * looks like a torn write and is cut.
  *
  * A snapshot is installed (tmp written and fsynced, renamed, directory
  * fsynced) only once the log is durable up to its seq; then older
@@ -263,13 +274,13 @@ static int config_diff(const struct hf_sm_config *a, const struct hf_sm_config *
 /* ---- records ---------------------------------------------------------- */
 
 size_t hf_wal_record_seal(uint8_t *rec, uint32_t len, uint64_t seq, int64_t now_ms,
-			  uint32_t write_idx)
+			  uint32_t write_no)
 {
 	size_t total = hf_wal_record_bytes(len);
 	put_u32(rec, len);
 	put_u64(rec + 8, seq);
 	put_u64(rec + 16, (uint64_t)now_ms);
-	put_u32(rec + 24, write_idx);
+	put_u32(rec + 24, write_no);
 	rec[28] = HF_WAL_KIND_CMD;
 	rec[29] = rec[30] = rec[31] = 0;
 	memset(rec + HF_WAL_RECORD_HEADER_BYTES + len, 0, total - HF_WAL_RECORD_HEADER_BYTES - len);
@@ -284,7 +295,7 @@ struct rec_view {
 	uint32_t len;
 	uint64_t seq;
 	int64_t now_ms;
-	uint32_t write_idx;
+	uint32_t write_no;
 	const uint8_t *payload;
 	size_t bytes; /* hf_wal_record_bytes(len) */
 };
@@ -308,7 +319,7 @@ static int record_parse(const uint8_t *buf, size_t size, size_t off, struct rec_
 	r->len = len;
 	r->seq = get_u64(p + 8);
 	r->now_ms = (int64_t)get_u64(p + 16);
-	r->write_idx = get_u32(p + 24);
+	r->write_no = get_u32(p + 24);
 	r->payload = p + HF_WAL_RECORD_HEADER_BYTES;
 	r->bytes = hf_wal_record_bytes(len);
 	return 1;
@@ -398,7 +409,7 @@ static int u64_cmp(const void *a, const void *b)
 }
 
 static void segment_header(uint8_t hdr[HF_WAL_SEGMENT_HEADER_BYTES], uint64_t first,
-			   uint64_t cap, uint64_t config_hash)
+			   uint64_t cap, uint64_t config_hash, uint32_t first_write_no)
 {
 	memset(hdr, 0, HF_WAL_SEGMENT_HEADER_BYTES);
 	memcpy(hdr, segment_magic, 8);
@@ -408,13 +419,15 @@ static void segment_header(uint8_t hdr[HF_WAL_SEGMENT_HEADER_BYTES], uint64_t fi
 	put_u64(hdr + 24, cap);
 	put_u64(hdr + 32, config_hash);
 	put_u32(hdr + 40, HF_CODEC_VERSION);
+	put_u32(hdr + 44, first_write_no);
+	put_u32(hdr + 48, HF_WAL_WRITES_IN_FLIGHT);
 	put_u32(hdr + 60, hf_crc32c(0, hdr, 60));
 }
 
 /* Creates segment `first` of at least min_bytes of records, makes it (and
  * its directory entry) durable, and makes it the active one. */
-static int segment_create(struct hf_wal *w, uint64_t first, uint64_t min_bytes, char *err,
-			  size_t err_cap)
+static int segment_create(struct hf_wal *w, uint64_t first, uint64_t min_bytes,
+			  uint32_t first_write_no, char *err, size_t err_cap)
 {
 	struct hf_vfs *v = w->vfs;
 	char name[64], path[PATH_MAX + 64];
@@ -424,7 +437,7 @@ static int segment_create(struct hf_wal *w, uint64_t first, uint64_t min_bytes, 
 	if (HF_WAL_SEGMENT_HEADER_BYTES + min_bytes > cap)
 		cap = (HF_WAL_SEGMENT_HEADER_BYTES + min_bytes + 4095) & ~(uint64_t)4095;
 	uint8_t hdr[HF_WAL_SEGMENT_HEADER_BYTES];
-	segment_header(hdr, first, cap, w->config_hash);
+	segment_header(hdr, first, cap, w->config_hash, first_write_no);
 	int fd, rc;
 	bool zeroed = false;
 	if (cap == w->segment_bytes && atomic_exchange(&w->spare_ready, false)) {
@@ -484,15 +497,20 @@ static int segment_create(struct hf_wal *w, uint64_t first, uint64_t min_bytes, 
 	return 0;
 }
 
-int hf_wal_append(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t first_seq,
-		  uint64_t last_seq, uint64_t *sync_us, char *err, size_t err_cap)
+bool hf_wal_rotates(const struct hf_wal *w, size_t len)
 {
-	HF_ASSERT(first_seq == w->next_seq && last_seq >= first_seq && len > 0);
-	*sync_us = 0;
-	if (w->fd < 0 || w->off + len > w->cap ||
-	    (!w->zeroed && w->off > HF_WAL_SEGMENT_HEADER_BYTES && atomic_load(&w->spare_ready) &&
-	     HF_WAL_SEGMENT_HEADER_BYTES + len <= w->segment_bytes))
-		if (segment_create(w, first_seq, len, err, err_cap) < 0)
+	return w->fd < 0 || w->off + len > w->cap ||
+	       (!w->zeroed && w->off > HF_WAL_SEGMENT_HEADER_BYTES && atomic_load(&w->spare_ready) &&
+		HF_WAL_SEGMENT_HEADER_BYTES + len <= w->segment_bytes);
+}
+
+int hf_wal_write(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t first_seq,
+		 uint64_t last_seq, char *err, size_t err_cap)
+{
+	HF_ASSERT(first_seq == w->next_seq && last_seq >= first_seq &&
+		  len >= HF_WAL_RECORD_HEADER_BYTES);
+	if (hf_wal_rotates(w, len))
+		if (segment_create(w, first_seq, len, get_u32(buf + 24), err, err_cap) < 0)
 			return -1;
 	struct hf_vfs *v = w->vfs;
 	size_t done = 0;
@@ -506,18 +524,33 @@ int hf_wal_append(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t fir
 		}
 		done += (size_t)n;
 	}
-	if (w->fsync) {
-		uint64_t t0 = mono_us();
-		int rc = v->ops->sync(v, w->fd, true);
-		*sync_us = mono_us() - t0;
-		if (rc < 0) {
-			errf(err, err_cap, "fdatasync log segment: %s", strerror(-rc));
-			return -1;
-		}
-	}
 	w->off += len;
 	w->next_seq = last_seq + 1;
 	return 0;
+}
+
+int hf_wal_sync(struct hf_wal *w, uint64_t *sync_us, char *err, size_t err_cap)
+{
+	*sync_us = 0;
+	if (!w->fsync || w->fd < 0)
+		return 0;
+	uint64_t t0 = mono_us();
+	int rc = w->vfs->ops->sync(w->vfs, w->fd, true);
+	*sync_us = mono_us() - t0;
+	if (rc < 0) {
+		errf(err, err_cap, "fdatasync log segment: %s", strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+int hf_wal_append(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t first_seq,
+		  uint64_t last_seq, uint64_t *sync_us, char *err, size_t err_cap)
+{
+	*sync_us = 0;
+	if (hf_wal_write(w, buf, len, first_seq, last_seq, err, err_cap) < 0)
+		return -1;
+	return hf_wal_sync(w, sync_us, err, err_cap);
 }
 
 int hf_wal_spare_prepare(struct hf_wal *w, char *err, size_t err_cap)
@@ -894,11 +927,13 @@ static int snapshot_load(struct recover *c)
 }
 
 /* After an invalid record at off (expected seq expect) in the last
- * segment: -1 damage (a later write's record exists beyond; *bad_seq set),
- * 0 clean end (zeros to the end), 1 torn tail (*nonzero_end: end of the
- * last nonzero byte). */
+ * segment, whose write is at most w_bad_max and at least w_bad_min:
+ * -1 damage (a valid record of write w_bad + M or later exists beyond;
+ * *bad_seq set), 0 clean end (zeros to the end), 1 torn tail
+ * (*nonzero_end: end of the last nonzero byte). */
 static int tail_classify(const uint8_t *buf, size_t size, size_t off, uint64_t expect,
-			 uint64_t *bad_seq, size_t *nonzero_end)
+			 uint32_t w_bad_max, uint32_t in_flight, uint64_t *bad_seq,
+			 size_t *nonzero_end)
 {
 	size_t end = size;
 	while (end >= off + 8 && !memcmp(buf + end - 8, zeros8, 8))
@@ -915,7 +950,9 @@ static int tail_classify(const uint8_t *buf, size_t size, size_t off, uint64_t e
 			continue;
 		if (!record_parse(buf, size, y, &r))
 			continue;
-		if (r.seq - r.write_idx > expect || r.write_idx > r.seq) {
+		/* mod 2^32: a later write has a small positive distance */
+		int32_t d = (int32_t)(r.write_no - w_bad_max);
+		if (d >= (int32_t)in_flight) {
 			*bad_seq = r.seq;
 			return -1;
 		}
@@ -986,8 +1023,13 @@ static int segment_replay(struct recover *c, uint32_t i)
 	uint64_t in_seg = 0;
 	int rc = 0;
 	struct rec_view r;
+	uint32_t in_flight = get_u32(h + 48);
+	/* The bad record's write is at most this (see INVARIANTS). */
+	uint32_t w_bad_max = get_u32(h + 44);
+	if (in_flight == 0 || in_flight > 1024)
+		in_flight = 1024;
 	while (expect <= limit) {
-		if (!record_parse(buf, size, off, &r) || r.seq != expect || r.write_idx > r.seq) {
+		if (!record_parse(buf, size, off, &r) || r.seq != expect) {
 			if (!last) {
 				errf(c->err, c->err_cap,
 				     "%s: damaged record at offset %zu (expected seq %" PRIu64
@@ -998,7 +1040,8 @@ static int segment_replay(struct recover *c, uint32_t i)
 			}
 			uint64_t bad_seq = 0;
 			size_t nz_end = 0;
-			int k = tail_classify(buf, size, off, expect, &bad_seq, &nz_end);
+			int k = tail_classify(buf, size, off, expect, w_bad_max, in_flight, &bad_seq,
+					      &nz_end);
 			if (k < 0) {
 				errf(c->err, c->err_cap,
 				     "%s: damaged record at offset %zu (expected seq %" PRIu64
@@ -1061,6 +1104,7 @@ static int segment_replay(struct recover *c, uint32_t i)
 		in_seg++;
 		off += r.bytes;
 		expect++;
+		w_bad_max = r.write_no + 1;
 	}
 	if (rc == 0 && c->out && c->verbose)
 		fprintf(c->out, "segment %s: %" PRIu64 " records (%" PRIu64 "..%" PRIu64 "), %zu bytes used\n",
@@ -1319,7 +1363,7 @@ int hf_wal_open(const struct hf_wal_options *opt, const struct hf_sm_config *wan
 	w->next_seq = c.next_seq;
 	/* Always start a fresh segment: the old tail may hold garbage that a
 	 * new write must never be mistaken to continue. */
-	if (segment_create(w, w->next_seq, 0, err, err_cap) < 0)
+	if (segment_create(w, w->next_seq, 0, 1, err, err_cap) < 0)
 		goto fail;
 
 	rec->snapshot_seq = c.snapshot_seq;

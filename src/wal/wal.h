@@ -9,13 +9,18 @@
  *                      the last durable record.
  *   hf_wal_record_*    the sequencer: encodes records into a group-commit
  *                      buffer (no I/O).
- *   hf_wal_append      the log writer thread only: one pwritev + one
- *                      fdatasync per group-commit buffer.
+ *   hf_wal_write       the log writer thread only: one pwritev per
+ *                      group-commit buffer (a new segment first when it
+ *                      does not fit);
+ *   hf_wal_sync        up to HF_WAL_WRITES_IN_FLIGHT threads at once: one
+ *                      fdatasync each (hf_wal_append: write + sync).
  *   hf_wal_snapshot_*  the snapshot thread (and a fork()ed child).
  *   hf_wal_check_dir   `holdfast check DIR`: verifies without changing
  *                      anything.
- * hf_wal_append and hf_wal_snapshot_install may run concurrently (the
- * segment list is under a mutex); everything else is single-threaded.
+ * The writer calls hf_wal_write for a rotation only when no sync is in
+ * flight. hf_wal_write, hf_wal_sync and hf_wal_snapshot_install may run
+ * concurrently (the segment list is under a mutex); everything else is
+ * single-threaded.
  */
 #ifndef HF_WAL_WAL_H
 #define HF_WAL_WAL_H
@@ -36,6 +41,9 @@
 #define HF_WAL_SEGMENT_BYTES_MIN (4ull << 10)
 /* Record kinds (u8 in the record header). */
 #define HF_WAL_KIND_CMD 1u
+/* Group-commit writes of one segment that may be unsynced at once (each
+ * segment header records it; recovery's torn-tail rule depends on it). */
+#define HF_WAL_WRITES_IN_FLIGHT 4u
 
 struct hf_wal;
 
@@ -80,18 +88,29 @@ static inline size_t hf_wal_record_bytes(size_t len)
 }
 /* Fills the header of the record at rec whose payload (len bytes at rec +
  * HF_WAL_RECORD_HEADER_BYTES) is already written, zeroes the padding and
- * computes the CRC. write_idx: the record's position in its group-commit
- * write (0 for the first). Returns hf_wal_record_bytes(len). */
+ * computes the CRC. write_no: the number of the group-commit write the
+ * record goes out in (the writes of a process count 1, 2, 3 ...; every
+ * record of one write has the same). Returns hf_wal_record_bytes(len). */
 size_t hf_wal_record_seal(uint8_t *rec, uint32_t len, uint64_t seq, int64_t now_ms,
-			  uint32_t write_idx);
+			  uint32_t write_no);
 
 /* ---- the writer --------------------------------------------------------- */
 
+/* True when the next write of len bytes starts a new segment (the writer
+ * then first waits until no sync is in flight). */
+bool hf_wal_rotates(const struct hf_wal *w, size_t len);
 /* Writes len bytes of sealed records (first_seq .. last_seq, the next ones
- * after everything appended before) with one pwritev, then fdatasync unless
- * fsync is off. Starts a new segment first when they do not fit. 0, or
- * -errno with err (the engine then stops: nothing after the last good
- * append may be assumed durable). sync_us: time spent in fdatasync. */
+ * after everything written before) with one pwritev, starting a new
+ * segment first when hf_wal_rotates. No sync. 0, or -1 with err (the
+ * engine then stops: nothing after the last good sync may be assumed
+ * durable). */
+int hf_wal_write(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t first_seq,
+		 uint64_t last_seq, char *err, size_t err_cap);
+/* fdatasync of the active segment (nothing when fsync is off): everything
+ * written to it before the call is durable when it returns 0. sync_us: the
+ * time it took. */
+int hf_wal_sync(struct hf_wal *w, uint64_t *sync_us /* out */, char *err, size_t err_cap);
+/* hf_wal_write + hf_wal_sync (one write in flight). */
 int hf_wal_append(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t first_seq,
 		  uint64_t last_seq, uint64_t *sync_us /* out */, char *err, size_t err_cap);
 /* The spare segment: a file of segment_bytes zeros, written and synced in

@@ -200,7 +200,8 @@ static void run_seed(uint64_t seed)
 	cfg.snapshot_every_s = 0;
 	cfg.queue_max = 4096;
 	struct hf_embedded_options opt = {.vfs = ff_vfs(ff), .log = r.log, .on_record = on_record,
-					  .on_record_arg = &r, .snapshot_inline = true};
+					  .on_record_arg = &r, .snapshot_inline = true,
+					  .writes_in_flight = 1 + (uint32_t)(rnd(&rng) % HF_WAL_WRITES_IN_FLIGHT)};
 	struct wl w;
 	wl_init(&w, seed, 2, 12, 3, 10);
 	char err[512];

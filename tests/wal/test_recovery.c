@@ -235,6 +235,71 @@ static void test_damage_in_earlier_segment_refuses(void **state)
 	wt_rmtree(dir);
 }
 
+/* A log of n one-record writes numbered 1..n, made through the wal API. */
+static char *make_writes(uint32_t n)
+{
+	char *dir = wt_tmpdir();
+	struct hf_vfs *v = hf_vfs_posix_new();
+	struct hf_wal_options wo = {.vfs = v, .dir = dir, .fsync = false, .segment_bytes = 1 << 16};
+	struct hf_sm_config cfg;
+	wl_config(&cfg);
+	struct hf_wal *w;
+	struct hf_sm *sm;
+	struct hf_wal_recovery rec;
+	char err[512];
+	assert_int_equal(hf_wal_open(&wo, &cfg, false, &w, &sm, &rec, err, sizeof err), 0);
+	struct hf_cmd tick;
+	memset(&tick, 0, sizeof tick);
+	tick.type = HF_CMD_TICK;
+	uint8_t rec_buf[256];
+	for (uint32_t i = 1; i <= n; i++) {
+		size_t len = hf_cmd_encoded_size(&tick);
+		assert_true(hf_cmd_encode(&tick, rec_buf + HF_WAL_RECORD_HEADER_BYTES, len) == (int64_t)len);
+		size_t bytes = hf_wal_record_seal(rec_buf, (uint32_t)len, i, 1700000000000LL + i, i);
+		uint64_t us;
+		assert_int_equal(hf_wal_append(w, rec_buf, bytes, i, i, &us, err, sizeof err), 0);
+	}
+	hf_wal_close(w);
+	hf_sm_free(sm);
+	hf_vfs_posix_free(v);
+	return dir;
+}
+
+/* Several writes may be unsynced at once (HF_WAL_WRITES_IN_FLIGHT = M):
+ * a bad record followed by valid records of the next M writes is a torn
+ * tail; followed by a record M writes after the bad one's, it is damage. */
+static void test_tail_rule_with_writes_in_flight(void **state)
+{
+	(void)state;
+	const uint32_t m = HF_WAL_WRITES_IN_FLIGHT, n = m + 2;
+	for (uint32_t bad = 2; bad <= n; bad++) {
+		char *dir = make_writes(n);
+		char path[8192], err[1024] = "";
+		segment_path(dir, -1, path, sizeof path);
+		size_t len;
+		uint8_t *b = slurp(path, &len);
+		size_t offs[64];
+		assert_int_equal(record_offsets(b, len, offs, 64), n);
+		b[offs[bad - 1] + 4] ^= 0xff; /* the CRC of the record of write `bad` */
+		spit(path, b, len);
+		struct hf_wal_recovery rec;
+		struct hf_engine *e = try_open(dir, err, sizeof err, &rec);
+		/* The bad record's write is at most bad (P = bad - 1, + 1); the
+		 * last write is n: damage iff n - bad >= m. */
+		if (n - bad >= m) {
+			assert_null(e);
+			assert_non_null(strstr(err, "later write"));
+		} else {
+			if (!e)
+				fail_msg("bad write %u of %u: %s", bad, n, err);
+			assert_int_equal(rec.last_seq, bad - 1);
+			hf_engine_close(e);
+		}
+		free(b);
+		wt_rmtree(dir);
+	}
+}
+
 static void test_missing_config_refuses(void **state)
 {
 	(void)state;
@@ -256,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_tail_recovers),
 		cmocka_unit_test(test_damage_in_earlier_segment_refuses),
 		cmocka_unit_test(test_missing_config_refuses),
+		cmocka_unit_test(test_tail_rule_with_writes_in_flight),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
