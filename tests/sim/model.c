@@ -219,6 +219,9 @@ static uint32_t model_customer_event_seats(const struct model *m, uint32_t custo
 
 static void model_totals(const struct model *m, struct hf_booking *b)
 {
+	/* every view carries each item's available stock at that moment */
+	for (uint32_t i = 0; i < b->n_items; i++)
+		b->items[i].available = m->items[b->items[i].item].available;
 	int64_t total = 0;
 	for (uint32_t i = 0; i < b->n_seats; i++)
 		total += b->seats[i].price;
@@ -497,7 +500,8 @@ static void model_fill_lines(const struct model *m, const struct model_lines *ln
 	b->n_items = ln->n_items;
 	for (uint32_t i = 0; i < ln->n_items; i++)
 		b->items[i] = (struct hf_view_item){ln->items[i].item, ln->items[i].take,
-						    ln->items[i].quantity, m->items[ln->items[i].item].price};
+						    ln->items[i].quantity, 0,
+						    m->items[ln->items[i].item].price};
 }
 
 static uint32_t model_customer_add(struct model *m, struct hf_str name)
@@ -792,7 +796,7 @@ static void model_hold_add(struct model *m, const struct hf_cmd *cmd, struct hf_
 			h->b.items[k].requested += ln.items[i].quantity;
 		} else {
 			h->b.items[h->b.n_items++] = (struct hf_view_item){
-				ln.items[i].item, ln.items[i].take, ln.items[i].quantity,
+				ln.items[i].item, ln.items[i].take, ln.items[i].quantity, 0,
 				m->items[ln.items[i].item].price};
 		}
 	}

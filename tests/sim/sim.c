@@ -20,10 +20,25 @@
  *   - determinism: the recorded stream replayed into a fresh sm ends with
  *     the same digest.
  * Any failure prints the seed and step, the command, both replies (or the
- * check message) and exits 1: `sim --seed N --commands M` reproduces it
- * (a seed's stream does not depend on the other seeds of the run).
- * At the end it prints counts per command type and result code, so a reader
- * can see that every refusal and every success actually happened.
+ * check message) and exits 1; a crash inside the core (sanitizer report,
+ * HF_ASSERT, signal) prints the seed, step and command too. `sim --seed N
+ * --commands M` reproduces it: a seed's commands depend only on the seed
+ * (not on --commands, the other seeds of the run, or what the checker
+ * draws with its own generator).
+ *
+ * Each seed draws a profile (its config and the generator's habits): small
+ * or large hold-slot tables, few orders, few customers or few seats (so the
+ * mirrored capacities fill), one customer hoarding holds, more items than a
+ * hold may have lines, an event larger than a hold may have seats, a clock
+ * that runs past HF_TIME_MS_MAX. The capacities the model cannot mirror
+ * (lines, string bytes, idempotency entries and bytes) are set far above
+ * the peaks the report prints.
+ *
+ * At the end it prints counts per command type and result code, seeds per
+ * profile, and scenario counts (situations recognised after the replies
+ * agreed: slots full, partial fills, merged lines, capped refusal details,
+ * retries replayed or re-applied after their key was forgotten, ...), so a
+ * reader can see that every refusal and every success actually happened.
  *
  * Usage: sim [--seed N] [--seeds K] [--commands M] [--trace]
  *   runs seeds N .. N+K-1 (default 1, 1), M commands each (default 5000).
@@ -1302,6 +1317,7 @@ static bool sim_booking_diff(const struct hf_booking *a, const struct hf_booking
 		SIM_FIELD(items[i].item);
 		SIM_FIELD(items[i].quantity);
 		SIM_FIELD(items[i].requested);
+		SIM_FIELD(items[i].available);
 		SIM_FIELD(items[i].price);
 	}
 	SIM_FIELD(total);
