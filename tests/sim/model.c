@@ -219,9 +219,6 @@ static uint32_t model_customer_event_seats(const struct model *m, uint32_t custo
 
 static void model_totals(const struct model *m, struct hf_booking *b)
 {
-	/* every view carries each item's available stock at that moment */
-	for (uint32_t i = 0; i < b->n_items; i++)
-		b->items[i].available = m->items[b->items[i].item].available;
 	int64_t total = 0;
 	for (uint32_t i = 0; i < b->n_seats; i++)
 		total += b->seats[i].price;
@@ -496,12 +493,13 @@ static void model_fill_lines(const struct model *m, const struct model_lines *ln
 {
 	b->n_seats = ln->n_seats;
 	for (uint32_t i = 0; i < ln->n_seats; i++)
-		b->seats[i] = (struct hf_view_seat){ln->seats[i], m->seats[ln->seats[i]].price};
+		b->seats[i] = (struct hf_view_seat){.seat = ln->seats[i], .price = m->seats[ln->seats[i]].price};
 	b->n_items = ln->n_items;
 	for (uint32_t i = 0; i < ln->n_items; i++)
-		b->items[i] = (struct hf_view_item){ln->items[i].item, ln->items[i].take,
-						    ln->items[i].quantity, 0,
-						    m->items[ln->items[i].item].price};
+		b->items[i] = (struct hf_view_item){.item = ln->items[i].item,
+						    .quantity = ln->items[i].take,
+						    .requested = ln->items[i].quantity,
+						    .price = m->items[ln->items[i].item].price};
 }
 
 static uint32_t model_customer_add(struct model *m, struct hf_str name)
@@ -787,7 +785,8 @@ static void model_hold_add(struct model *m, const struct hf_cmd *cmd, struct hf_
 	for (uint32_t i = 0; i < ln.n_seats; i++) {
 		if (model_booking_has_seat(&h->b, ln.seats[i]))
 			continue;
-		h->b.seats[h->b.n_seats++] = (struct hf_view_seat){ln.seats[i], m->seats[ln.seats[i]].price};
+		h->b.seats[h->b.n_seats++] = (struct hf_view_seat){.seat = ln.seats[i],
+								   .price = m->seats[ln.seats[i]].price};
 	}
 	for (uint32_t i = 0; i < ln.n_items; i++) {
 		int64_t k = model_booking_item_line(&h->b, ln.items[i].item);
@@ -796,8 +795,10 @@ static void model_hold_add(struct model *m, const struct hf_cmd *cmd, struct hf_
 			h->b.items[k].requested += ln.items[i].quantity;
 		} else {
 			h->b.items[h->b.n_items++] = (struct hf_view_item){
-				ln.items[i].item, ln.items[i].take, ln.items[i].quantity, 0,
-				m->items[ln.items[i].item].price};
+				.item = ln.items[i].item,
+				.quantity = ln.items[i].take,
+				.requested = ln.items[i].quantity,
+				.price = m->items[ln.items[i].item].price};
 		}
 	}
 	model_reply_booking(m, reply, HF_REPLY_HOLD, &h->b);
