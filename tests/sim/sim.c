@@ -1317,7 +1317,6 @@ static bool sim_booking_diff(const struct hf_booking *a, const struct hf_booking
 		SIM_FIELD(items[i].item);
 		SIM_FIELD(items[i].quantity);
 		SIM_FIELD(items[i].requested);
-		SIM_FIELD(items[i].available);
 		SIM_FIELD(items[i].price);
 	}
 	SIM_FIELD(total);
