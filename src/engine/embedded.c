@@ -709,7 +709,11 @@ static void *writer_main(void *arg)
 		e->ring[e->issued % NBUF] = take;
 		e->issued++;
 		pthread_cond_broadcast(&e->s_cv);
-		if (take->len && hf_wal_rotates(e->wal, take->len))
+		/* Decided once: the spare may become ready meanwhile, and a
+		 * rotation with syncs in flight would break the invariant that
+		 * every segment but the last is wholly synced. */
+		bool rotate = take->len && hf_wal_rotates(e->wal, take->len);
+		if (rotate)
 			while (e->popped + 1 < e->issued)
 				pthread_cond_wait(&e->s_cv, &e->w_mu);
 		pthread_mutex_unlock(&e->w_mu);
@@ -718,8 +722,8 @@ static void *writer_main(void *arg)
 		if (atomic_load(&e->failed)) {
 			status = HF_ENGINE_FAILED;
 		} else if (take->len) {
-			if (hf_wal_write(e->wal, take->buf, take->len, take->first_seq, take->last_seq, err,
-					 sizeof err) < 0) {
+			if (hf_wal_write(e->wal, take->buf, take->len, take->first_seq, take->last_seq,
+					 rotate, err, sizeof err) < 0) {
 				engine_fail(e, err);
 				status = HF_ENGINE_FAILED;
 			}

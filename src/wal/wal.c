@@ -505,11 +505,13 @@ bool hf_wal_rotates(const struct hf_wal *w, size_t len)
 }
 
 int hf_wal_write(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t first_seq,
-		 uint64_t last_seq, char *err, size_t err_cap)
+		 uint64_t last_seq, bool may_rotate, char *err, size_t err_cap)
 {
 	HF_ASSERT(first_seq == w->next_seq && last_seq >= first_seq &&
 		  len >= HF_WAL_RECORD_HEADER_BYTES);
-	if (hf_wal_rotates(w, len))
+	bool must = w->fd < 0 || w->off + len > w->cap;
+	HF_ASSERT(!must || may_rotate); /* the caller asked hf_wal_rotates and drained */
+	if (may_rotate && hf_wal_rotates(w, len))
 		if (segment_create(w, first_seq, len, get_u32(buf + 24), err, err_cap) < 0)
 			return -1;
 	struct hf_vfs *v = w->vfs;
@@ -548,7 +550,7 @@ int hf_wal_append(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t fir
 		  uint64_t last_seq, uint64_t *sync_us, char *err, size_t err_cap)
 {
 	*sync_us = 0;
-	if (hf_wal_write(w, buf, len, first_seq, last_seq, err, err_cap) < 0)
+	if (hf_wal_write(w, buf, len, first_seq, last_seq, true, err, err_cap) < 0)
 		return -1;
 	return hf_wal_sync(w, sync_us, err, err_cap);
 }

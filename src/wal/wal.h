@@ -100,12 +100,13 @@ size_t hf_wal_record_seal(uint8_t *rec, uint32_t len, uint64_t seq, int64_t now_
  * then first waits until no sync is in flight). */
 bool hf_wal_rotates(const struct hf_wal *w, size_t len);
 /* Writes len bytes of sealed records (first_seq .. last_seq, the next ones
- * after everything written before) with one pwritev, starting a new
- * segment first when hf_wal_rotates. No sync. 0, or -1 with err (the
- * engine then stops: nothing after the last good sync may be assumed
- * durable). */
+ * after everything written before) with one pwritev. may_rotate: no sync
+ * is in flight, so a new segment may be started first (when
+ * hf_wal_rotates); a caller that got true from hf_wal_rotates must pass
+ * it, after draining. No sync. 0, or -1 with err (the engine then stops:
+ * nothing after the last good sync may be assumed durable). */
 int hf_wal_write(struct hf_wal *w, const uint8_t *buf, size_t len, uint64_t first_seq,
-		 uint64_t last_seq, char *err, size_t err_cap);
+		 uint64_t last_seq, bool may_rotate, char *err, size_t err_cap);
 /* fdatasync of the active segment (nothing when fsync is off): everything
  * written to it before the call is durable when it returns 0. sync_us: the
  * time it took. */
