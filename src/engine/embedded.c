@@ -151,6 +151,7 @@ struct embedded {
 	pthread_cond_t sn_cv;
 	pthread_cond_t sn_done_cv;
 	struct snap_job job;
+	_Atomic bool snap_busy; /* job.active, readable without sn_mu */
 	bool sn_stop;
 	bool spare_wanted; /* the snapshotter also prepares the spare segment */
 	_Atomic bool snap_requested;
@@ -319,21 +320,23 @@ static int64_t idle_sleep_ms(struct embedded *e)
 		if (e->due_overflow && (ms < 0 || ms > (int64_t)e->opt.tick_ms))
 			ms = e->opt.tick_ms;
 	}
-	if (e->cfg.snapshot_every_s) {
+	if (e->cfg.snapshot_every_s && e->next_seq - 1 != e->last_snapshot_seq) {
 		int64_t d = (int64_t)(e->last_snapshot_us + e->cfg.snapshot_every_s * 1000000ull -
 				      mono_us()) / 1000;
-		if (d < 0)
-			d = 0;
+		if (d < 0 || atomic_load(&e->snap_busy))
+			d = 100; /* due (or a job is running): look again soon */
 		if (ms < 0 || d < ms)
 			ms = d + 1;
 	}
+	if (atomic_load(&e->snap_requested) && (ms < 0 || ms > 100))
+		ms = 100;
 	return ms;
 }
 
 static bool snapshot_due(struct embedded *e)
 {
 	uint64_t last = e->next_seq - 1;
-	if (last == e->last_snapshot_seq)
+	if (last == e->last_snapshot_seq || atomic_load(&e->snap_busy))
 		return false;
 	if (atomic_load(&e->snap_requested))
 		return true;
@@ -521,6 +524,7 @@ static void snapshot_start(struct embedded *e)
 	e->last_snapshot_us = mono_us();
 	pthread_mutex_lock(&e->sn_mu);
 	e->job = job;
+	atomic_store(&e->snap_busy, true);
 	pthread_cond_signal(&e->sn_cv);
 	pthread_mutex_unlock(&e->sn_mu);
 }
@@ -896,6 +900,7 @@ static void *snapshotter_main(void *arg)
 		snapshot_finish(e, &job);
 		pthread_mutex_lock(&e->sn_mu);
 		e->job.active = false;
+		atomic_store(&e->snap_busy, false);
 		pthread_cond_broadcast(&e->sn_done_cv);
 	}
 	pthread_mutex_unlock(&e->sn_mu);
