@@ -82,7 +82,8 @@
  *               u32 n_seats (<= HF_HOLD_SEATS_MAX), n_seats x
  *                 { u32 seat, i64 price },
  *               u32 n_items (<= HF_HOLD_ITEMS_MAX), n_items x
- *                 { u32 item, u32 quantity, u32 requested, i64 price },
+ *                 { u32 item, u32 quantity, u32 requested, u32 available,
+ *                   i64 price },
  *               i64 total, i64 total_with_fees, i64 fees
  *   A maximal reply is 2,690 bytes, inside HF_REPLY_BYTES_MAX.
  *
@@ -675,7 +676,7 @@ size_t hf_cmd_scratch_for(size_t len)
 
 enum {
 	VIEW_SEAT_BYTES = 4 + 8,
-	VIEW_ITEM_BYTES = 4 + 4 + 4 + 8,
+	VIEW_ITEM_BYTES = 4 + 4 + 4 + 4 + 8,
 };
 
 static bool reply_write(const struct hf_reply *rp, struct writer *w)
@@ -716,6 +717,7 @@ static bool reply_write(const struct hf_reply *rp, struct writer *w)
 		put_u32(w, b->items[i].item);
 		put_u32(w, b->items[i].quantity);
 		put_u32(w, b->items[i].requested);
+		put_u32(w, b->items[i].available);
 		put_i64(w, b->items[i].price);
 	}
 	put_i64(w, b->total);
@@ -776,6 +778,7 @@ int64_t hf_reply_decode(const uint8_t *buf, size_t len, struct hf_reply *reply /
 			b->items[i].item = get_u32(&r);
 			b->items[i].quantity = get_u32(&r);
 			b->items[i].requested = get_u32(&r);
+			b->items[i].available = get_u32(&r);
 			b->items[i].price = get_i64(&r);
 		}
 		b->total = get_i64(&r);

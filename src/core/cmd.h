@@ -216,6 +216,8 @@ struct hf_view_item {
 	uint32_t item;      /* item index */
 	uint32_t quantity;
 	uint32_t requested; /* what was asked (partial lines may get less) */
+	uint32_t available; /* the item's available stock when the view was
+			     * made: right after the command, in a reply */
 	int64_t price;      /* unit price */
 };
 

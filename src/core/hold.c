@@ -288,6 +288,7 @@ static void view_lines(const struct hf_sm *sm, const struct hf_list *seats,
 		v->item = sm->lines[l].ref;
 		v->quantity = sm->lines[l].quantity;
 		v->requested = sm->lines[l].requested;
+		v->available = sm->items[v->item].available;
 		v->price = sm->lines[l].price;
 	}
 	hf_booking_totals(sm, out);

@@ -146,7 +146,9 @@
  * total_with_fees = total + fees. An order keeps the totals of its lines.
  *
  * Reads: an ended hold keeps showing the lines it had when it ended (a
- * confirmed hold shows its order's lines, a canceled order its own).
+ * confirmed hold shows its order's lines, a canceled order its own). Each
+ * item line of a view carries the item's available stock at that moment
+ * (in a reply: right after the command; "what is left" for a cart).
  * CAPACITY_FULL for lines (HOLD_CREATE, HOLD_ADD after its TOO_MANY_LINES,
  * ORDER_CREATE) depends on the representation; the reference model assumes
  * it never happens.

@@ -157,6 +157,8 @@ void hf_render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf
 		hf_jw_u64(jw, it->quantity);
 		hf_jw_key(jw, "requested");
 		hf_jw_u64(jw, it->requested);
+		hf_jw_key(jw, "available");
+		hf_jw_u64(jw, it->available);
 		hf_jw_key(jw, "price");
 		hf_jw_i64(jw, it->price);
 		hf_jw_key(jw, "line_total");

@@ -770,7 +770,7 @@ static void maximal_reply(void)
 		r.booking.seats[i] = (struct hf_view_seat){i, 1000};
 	r.booking.n_items = HF_HOLD_ITEMS_MAX;
 	for (uint32_t i = 0; i < HF_HOLD_ITEMS_MAX; i++)
-		r.booking.items[i] = (struct hf_view_item){i, 2, 3, 500};
+		r.booking.items[i] = (struct hf_view_item){i, 2, 3, 0, 500};
 	r.booking.total = 100 * 1000 + 50 * 2 * 500;
 	r.booking.total_with_fees = r.booking.total;
 	uint8_t buf[HF_REPLY_BYTES_MAX];

@@ -48,7 +48,9 @@ def test_seed_002_partial_add_to_cart(srv):
     t = srv.token("shopper")
     cart = expect_ok(srv.call("POST", "/holds", {"items": [{"item": "widget", "quantity": 5, "partial": True}]},
                               token=t), 201)
-    assert cart["items"] == [{"item": "widget", "quantity": 3, "requested": 5, "price": 1000, "line_total": 3000}]
+    # bought 3 of the 5 asked, and the answer says what is left: 0
+    assert cart["items"] == [{"item": "widget", "quantity": 3, "requested": 5, "available": 0, "price": 1000,
+                              "line_total": 3000}]
     assert (cart["total"], cart["fees"], cart["total_with_fees"]) == (3000, 500, 3500)
     it = srv.item("widget")
     assert (it["available"], it["held"], it["sold"]) == (0, 3, 0)
@@ -62,7 +64,7 @@ def test_seed_002_partial_add_to_cart(srv):
                                {"items": [{"item": "widget", "quantity": 2}]}, token=t))
     assert len(cart2["items"]) == 1
     line = cart2["items"][0]
-    assert line["quantity"] == 5 and line["requested"] == 7
+    assert line["quantity"] == 5 and line["requested"] == 7 and line["available"] == 2
     assert (cart2["total"], cart2["total_with_fees"]) == (5000, 5500)
     assert srv.item("widget")["available"] == 2
     o = expect_ok(srv.call("POST", "/holds/%s/confirm" % cart["id"], token=t))

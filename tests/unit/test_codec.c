@@ -680,7 +680,7 @@ static void test_reply_kinds(void **state)
 	r->booking.seats[0] = (struct hf_view_seat){10, 5000};
 	r->booking.seats[1] = (struct hf_view_seat){11, 5000};
 	r->booking.n_items = 1;
-	r->booking.items[0] = (struct hf_view_item){3, 3, 5, 250};
+	r->booking.items[0] = (struct hf_view_item){3, 3, 5, 17, 250};
 	r->booking.total = 10750;
 	r->booking.fees = 499;
 	r->booking.total_with_fees = 11249;
@@ -727,13 +727,13 @@ static void test_reply_maximal(void **state)
 		b->seats[i] = (struct hf_view_seat){i, HF_PRICE_MAX - i};
 	b->n_items = HF_HOLD_ITEMS_MAX;
 	for (uint32_t i = 0; i < HF_HOLD_ITEMS_MAX; i++)
-		b->items[i] = (struct hf_view_item){i, HF_QUANTITY_MAX, HF_QUANTITY_MAX, -1};
+		b->items[i] = (struct hf_view_item){i, HF_QUANTITY_MAX, HF_QUANTITY_MAX, UINT32_MAX, -1};
 	b->total = INT64_MAX;
 	b->total_with_fees = INT64_MIN;
 	b->fees = -1;
 	check_reply_roundtrip(r);
 	uint8_t buf[HF_REPLY_BYTES_MAX];
-	assert_true(hf_reply_encode(r, buf, sizeof(buf)) == 2690);
+	assert_true(hf_reply_encode(r, buf, sizeof(buf)) == 2890);
 
 	/* Counts above the arrays are not encodable. */
 	r->n_bad_seats = HF_HOLD_SEATS_MAX + 1;
