@@ -217,8 +217,13 @@ static uint32_t model_customer_event_seats(const struct model *m, uint32_t custo
 
 /* ---- totals ------------------------------------------------------------ */
 
+/* What a view shows beyond the stored lines: each item line's available
+ * stock at this moment (in a reply: right after the command), and the
+ * totals. Every reply and every view goes through here. */
 static void model_totals(const struct model *m, struct hf_booking *b)
 {
+	for (uint32_t i = 0; i < b->n_items; i++)
+		b->items[i].available = m->items[b->items[i].item].available;
 	int64_t total = 0;
 	for (uint32_t i = 0; i < b->n_seats; i++)
 		total += b->seats[i].price;

@@ -1262,10 +1262,10 @@ static void sim_dump_booking(FILE *f, const struct hf_booking *b)
 	fprintf(f, "    seats(%u):", b->n_seats);
 	for (uint32_t i = 0; i < b->n_seats && i < HF_HOLD_SEATS_MAX; i++)
 		fprintf(f, " %u@%" PRId64, b->seats[i].seat, b->seats[i].price);
-	fprintf(f, "\n    items(%u):", b->n_items);
+	fprintf(f, "\n    items(%u) item:quantity/requested(left available)@price:", b->n_items);
 	for (uint32_t i = 0; i < b->n_items && i < HF_HOLD_ITEMS_MAX; i++)
-		fprintf(f, " %u:%u/%u@%" PRId64, b->items[i].item, b->items[i].quantity, b->items[i].requested,
-			b->items[i].price);
+		fprintf(f, " %u:%u/%u(left %u)@%" PRId64, b->items[i].item, b->items[i].quantity,
+			b->items[i].requested, b->items[i].available, b->items[i].price);
 	fputc('\n', f);
 }
 
@@ -1317,6 +1317,7 @@ static bool sim_booking_diff(const struct hf_booking *a, const struct hf_booking
 		SIM_FIELD(items[i].item);
 		SIM_FIELD(items[i].quantity);
 		SIM_FIELD(items[i].requested);
+		SIM_FIELD(items[i].available);
 		SIM_FIELD(items[i].price);
 	}
 	SIM_FIELD(total);
