@@ -941,8 +941,12 @@ static void gen_order_op(struct sim_gen *g, struct hf_cmd *cmd)
 		return;
 	}
 	cmd->admin = !chance(g, 100);
-	cmd->customer = cmd->admin ? (chance(g, 900) ? (struct hf_str){0} : gen_pool_customer(g))
-				   : (o ? gen_owner_name(g, o->b.customer) : gen_pool_customer(g));
+	if (cmd->admin && chance(g, 900))
+		cmd->customer = (struct hf_str){0};
+	else if (cmd->admin || !o)
+		cmd->customer = gen_pool_customer(g);
+	else
+		cmd->customer = gen_owner_name(g, o->b.customer);
 	uint32_t r = rnd(g, 1000);
 	if (r < 480)
 		op->status = (uint8_t)(cur < HF_ORDER_DELIVERED ? cur + 1u : rnd(g, 5));
