@@ -2341,7 +2341,7 @@ static void sim_profile(struct sim *s)
 	struct hf_sm_config *cfg = &s->cfg;
 	hf_sm_config_default(cfg);
 	cfg->max_events = 16;
-	cfg->max_seats = chance(g, 250) ? 240 : 4096;
+	cfg->max_seats = chance(g, 250) ? 240 : 1536;
 	cfg->max_items = g->many_items ? 64 : chance(g, 200) ? 6 : 32;
 	cfg->max_customers = chance(g, 100) ? 3 + rnd(g, 4) : 1024;
 	cfg->max_holds = g->hoarder ? 36 + rnd(g, 29) : SIM_PICK(g, holds);
