@@ -64,7 +64,8 @@ struct model_item {
 };
 
 /* A hold is kept exactly as a reply shows it (b.state is an enum
- * hf_hold_state); totals in b are stale and recomputed when shown. */
+ * hf_hold_state); totals and the lines' available stock in b
+ * are stale: model_totals fills them whenever the hold is shown. */
 struct model_hold {
 	struct hf_booking b;
 	uint64_t ended_seq; /* 0 while active; then 1, 2, ... in the order holds ended */
