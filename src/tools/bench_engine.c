@@ -370,7 +370,7 @@ static int mode_commit(const struct opts *o)
 	uint64_t batches = st1.batches - st0.batches, records = st1.records - st0.records;
 	printf("commit: fsync %s, %u submitters, %u syncs in flight, %.1f s: %.0f committed "
 	       "commands/s, %.1f records per group commit",
-	       o->fsync ? "always" : "off", o->threads, o->inflight ? o->inflight : HF_WAL_WRITES_IN_FLIGHT,
+	       o->fsync ? "always" : "off", o->threads, o->inflight ? o->inflight : 1,
 	       secs, (double)done / secs,
 	       batches ? (double)records / (double)batches : 0.0);
 	if (o->fsync && n_sync) {

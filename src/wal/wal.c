@@ -41,7 +41,8 @@
  *   40  u32 command codec version (HF_CODEC_VERSION)
  *   44  u32 first_write_no: write_no of the segment's first record
  *   48  u32 writes in flight: at most this many group-commit writes of
- *       this segment were ever unsynced at once (HF_WAL_WRITES_IN_FLIGHT)
+ *       this segment were ever unsynced at once (HF_WAL_WRITES_IN_FLIGHT,
+ *       the bound whatever the engine used)
  *   52  8 bytes zero
  *   60  u32 crc of bytes [0, 60)
  *   64  records, each at an 8-byte aligned offset, back to back
@@ -79,10 +80,10 @@
  * INVARIANTS AND RECOVERY
  * =====================================================================
  * The writer issues one pwritev per group commit, in seq order, and keeps
- * at most M = HF_WAL_WRITES_IN_FLIGHT of them unsynced at once: write k+M
+ * at most M of them unsynced at once (the segment header says M, the
+ * bound HF_WAL_WRITES_IN_FLIGHT; the engine uses 1 by default): write k+M
  * is issued only after write k's fdatasync returned (concurrent fdatasyncs
- * overlap in the kernel, several times the syncs per second of one at a
- * time). A new segment is created (allocated, header written, fsynced,
+ * overlap in the kernel). A new segment is created (allocated, header written, fsynced,
  * directory fsynced) only after every write of the previous one was
  * synced. Hence after a power loss only the last M writes of the last
  * segment can be incomplete, and their pages may have reached the disk in
@@ -409,7 +410,8 @@ static int u64_cmp(const void *a, const void *b)
 }
 
 static void segment_header(uint8_t hdr[HF_WAL_SEGMENT_HEADER_BYTES], uint64_t first,
-			   uint64_t cap, uint64_t config_hash, uint32_t first_write_no)
+			   uint64_t cap, uint64_t config_hash, uint32_t first_write_no,
+			   uint32_t in_flight)
 {
 	memset(hdr, 0, HF_WAL_SEGMENT_HEADER_BYTES);
 	memcpy(hdr, segment_magic, 8);
@@ -420,7 +422,7 @@ static void segment_header(uint8_t hdr[HF_WAL_SEGMENT_HEADER_BYTES], uint64_t fi
 	put_u64(hdr + 32, config_hash);
 	put_u32(hdr + 40, HF_CODEC_VERSION);
 	put_u32(hdr + 44, first_write_no);
-	put_u32(hdr + 48, HF_WAL_WRITES_IN_FLIGHT);
+	put_u32(hdr + 48, in_flight);
 	put_u32(hdr + 60, hf_crc32c(0, hdr, 60));
 }
 
@@ -437,7 +439,7 @@ static int segment_create(struct hf_wal *w, uint64_t first, uint64_t min_bytes,
 	if (HF_WAL_SEGMENT_HEADER_BYTES + min_bytes > cap)
 		cap = (HF_WAL_SEGMENT_HEADER_BYTES + min_bytes + 4095) & ~(uint64_t)4095;
 	uint8_t hdr[HF_WAL_SEGMENT_HEADER_BYTES];
-	segment_header(hdr, first, cap, w->config_hash, first_write_no);
+	segment_header(hdr, first, cap, w->config_hash, first_write_no, HF_WAL_WRITES_IN_FLIGHT);
 	int fd, rc;
 	bool zeroed = false;
 	if (cap == w->segment_bytes && atomic_exchange(&w->spare_ready, false)) {

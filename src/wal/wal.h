@@ -41,8 +41,8 @@
 #define HF_WAL_SEGMENT_BYTES_MIN (4ull << 10)
 /* Record kinds (u8 in the record header). */
 #define HF_WAL_KIND_CMD 1u
-/* Group-commit writes of one segment that may be unsynced at once (each
- * segment header records it; recovery's torn-tail rule depends on it). */
+/* The most group-commit writes a caller may keep unsynced at once. Each
+ * segment header records it (recovery's torn-tail rule depends on it). */
 #define HF_WAL_WRITES_IN_FLIGHT 4u
 
 struct hf_wal;

@@ -133,7 +133,8 @@ static uint64_t engine_digest(struct run *r, struct hf_engine *e)
 	c->req.done = req_done;
 	c->req.ctx = &dummy;
 	HF_ASSERT(hf_engine_submit(e, &c->req) == HF_ENGINE_OK);
-	while (!atomic_load(&c->done))
+	/* completed is req_done's last access: dummy may go out of scope */
+	while (!atomic_load(&dummy.completed))
 		usleep(50);
 	if (c->req.status != HF_ENGINE_OK)
 		FAIL(r, "digest read failed on a recovered engine");
