@@ -66,6 +66,7 @@
 #define OPEN_BYTES_MAX (16u << 20)
 #define OPEN_REQUESTS_MAX 65536u
 #define DUE_MAX (1u << 20) /* known hold expiry times kept for ticking */
+#define GATHER_US 600      /* at most this much added to a commit's latency */
 
 /* A group-commit buffer: records (bytes) and the requests to complete. */
 struct wbuf {
@@ -138,6 +139,13 @@ struct embedded {
 	bool writer_stop, writer_done, sync_stop;
 	uint32_t write_no;   /* sequencer: the last write number stamped */
 	uint64_t durable_seq;
+	/* Gathering (fsync on): when a buffer completes, its callers will
+	 * likely submit again at once. The writer, with nothing in flight,
+	 * waits up to GATHER_US for the open buffer to hold them too
+	 * (gather_target requests) instead of syncing half of the callers
+	 * while the other half waits a whole sync for the next: a closed loop
+	 * of N callers otherwise splits into two alternating groups. */
+	uint32_t gather_target;
 
 	/* Writer -> completer: requests durable (or failed), status set, whose
 	 * done is still to be called. The writer starts the next write while
@@ -673,6 +681,7 @@ static void complete_in_order(struct embedded *e)
 		struct wbuf *b = e->ring[e->popped % NBUF];
 		e->popped++;
 		int32_t status = atomic_load(&e->failed) ? HF_ENGINE_FAILED : b->status;
+		uint32_t b_requests = b->n_requests;
 		if (status == HF_ENGINE_OK && b->len)
 			e->durable_seq = b->last_seq;
 		completer_push(e, b, status);
@@ -682,6 +691,8 @@ static void complete_in_order(struct embedded *e)
 		b->n_requests = 0;
 		e->free_bufs[e->n_free++] = b;
 		any = true;
+		if (status == HF_ENGINE_OK)
+			e->gather_target = e->open->n_requests + b_requests;
 	}
 	if (any) {
 		pthread_cond_broadcast(&e->s_cv);
@@ -696,6 +707,8 @@ static void *writer_main(void *arg)
 {
 	struct embedded *e = arg;
 	char err[512];
+	bool gather_deadline = false, gather_expired = false;
+	struct timespec gather_ts = {0};
 	pthread_mutex_lock(&e->w_mu);
 	for (;;) {
 		bool has = e->open->len || e->open->head;
@@ -707,6 +720,28 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&e->w_cv, &e->w_mu);
 			continue;
 		}
+		if (e->gather_target && !gather_expired && e->issued == e->popped && !e->writer_stop &&
+		    e->cfg.fsync == HF_FSYNC_ALWAYS && e->open->n_requests < e->gather_target &&
+		    e->open->len < OPEN_BYTES_MAX / 2) {
+			/* Let the callers just answered join this sync (see gather_target). */
+			if (!gather_deadline) {
+				clock_gettime(CLOCK_REALTIME, &gather_ts);
+				gather_ts.tv_nsec += GATHER_US * 1000;
+				if (gather_ts.tv_nsec >= 1000000000) {
+					gather_ts.tv_sec++;
+					gather_ts.tv_nsec -= 1000000000;
+				}
+				gather_deadline = true;
+			}
+			/* Either way look again: the lock was let go, the sequencer
+			 * may be filling the open buffer now. */
+			if (pthread_cond_timedwait(&e->w_cv, &e->w_mu, &gather_ts) == ETIMEDOUT)
+				gather_expired = true;
+			continue;
+		}
+		gather_deadline = false;
+		gather_expired = false;
+		e->gather_target = 0;
 		struct wbuf *take = e->open;
 		e->open = e->free_bufs[--e->n_free];
 		take->written = take->synced = false;
