@@ -557,7 +557,7 @@ static void *sequencer_main(void *arg)
 				pthread_cond_wait(&e->q_cv, &e->q_mu);
 			} else {
 				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
+				clock_gettime(CLOCK_MONOTONIC, &ts);
 				ts.tv_sec += ms / 1000;
 				ts.tv_nsec += (ms % 1000) * 1000000;
 				if (ts.tv_nsec >= 1000000000) {
@@ -725,7 +725,7 @@ static void *writer_main(void *arg)
 		    e->open->len < OPEN_BYTES_MAX / 2) {
 			/* Let the callers just answered join this sync (see gather_target). */
 			if (!gather_deadline) {
-				clock_gettime(CLOCK_REALTIME, &gather_ts);
+				clock_gettime(CLOCK_MONOTONIC, &gather_ts);
 				gather_ts.tv_nsec += GATHER_US * 1000;
 				if (gather_ts.tv_nsec >= 1000000000) {
 					gather_ts.tv_sec++;
@@ -1154,9 +1154,15 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 		e->own_vfs = true;
 	}
 	pthread_mutex_init(&e->q_mu, NULL);
-	pthread_cond_init(&e->q_cv, NULL);
+	/* Timed waits (ticks, snapshots, gathering) use the monotonic clock:
+	 * a wall-clock jump must not stall them. */
+	pthread_condattr_t mono;
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->q_cv, &mono);
 	pthread_mutex_init(&e->w_mu, NULL);
-	pthread_cond_init(&e->w_cv, NULL);
+	pthread_cond_init(&e->w_cv, &mono);
+	pthread_condattr_destroy(&mono);
 	pthread_cond_init(&e->s_cv, NULL);
 	pthread_cond_init(&e->sync_cv, NULL);
 	pthread_mutex_init(&e->sn_mu, NULL);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/embedded.h"
 #include "engine/engine.h"
@@ -271,6 +272,54 @@ static void test_fsync_off_and_segments(void **state)
 	wt_rmtree(dir);
 }
 
+/* Real clock: a 1-second hold expires with no request at all (the idle
+ * sequencer logs a TICK when it falls due). */
+static void test_idle_tick_expires(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	cfg.test_clock = false;
+	struct hf_engine *e = must_open(&cfg);
+	struct wl w;
+	wl_init(&w, 1, 1, 4, 1, 2);
+	struct wt_sync *s = malloc(sizeof *s);
+	for (uint32_t i = 0; i < wl_setup_count(&w); i++) {
+		wt_sync_init(s);
+		wl_setup_cmd(&w, i, &s->wc);
+		s->req.cmd = s->wc.cmd;
+		wt_submit_wait(e, s);
+	}
+	wt_sync_init(s);
+	wl_order_seat_cmd(&s->wc, 0, 1, 0);
+	s->wc.cmd.type = HF_CMD_HOLD_CREATE;
+	s->wc.cmd.u.lines.ttl_s = 1;
+	s->req.cmd = s->wc.cmd;
+	wt_submit_wait(e, s);
+	assert_int_equal(s->req.reply.result, HF_OK);
+	struct hf_engine_stats before, after;
+	hf_engine_stats(e, &before);
+	/* Poll the stats only (no request); a generous bound, not a timing
+	 * assertion: it normally takes ~1 s. */
+	for (int i = 0; i < 600; i++) {
+		usleep(50000);
+		hf_engine_stats(e, &after);
+		if (after.records > before.records)
+			break;
+	}
+	assert_true(after.records == before.records + 1);
+	int st = -1;
+	wt_sync_init(s);
+	s->req.read = hold_state_read;
+	s->user = &st;
+	wt_submit_wait(e, s);
+	assert_int_equal(st, HF_HOLD_EXPIRED_STATE);
+	hf_engine_close(e);
+	free(s);
+	wt_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_queue_full),
 		cmocka_unit_test(test_config_stored),
 		cmocka_unit_test(test_fsync_off_and_segments),
+		cmocka_unit_test(test_idle_tick_expires),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
