@@ -1110,9 +1110,13 @@ static int segment_replay(struct recover *c, uint32_t i)
 		expect++;
 		w_bad_max = r.write_no + 1;
 	}
-	if (rc == 0 && c->out && c->verbose)
-		fprintf(c->out, "segment %s: %" PRIu64 " records (%" PRIu64 "..%" PRIu64 "), %zu bytes used\n",
-			name, in_seg, first, expect - 1, off);
+	if (rc == 0 && c->out && c->verbose) {
+		if (in_seg)
+			fprintf(c->out, "segment %s: %" PRIu64 " records (%" PRIu64 "..%" PRIu64
+				"), %zu bytes used\n", name, in_seg, first, expect - 1, off);
+		else
+			fprintf(c->out, "segment %s: no records yet\n", name);
+	}
 	if (last) {
 		c->last_index = i;
 		c->last_end = off;
@@ -1415,17 +1419,19 @@ int hf_wal_check_dir(const char *dir, FILE *out)
 	} else {
 		char msg[512];
 		int bad = hf_sm_check(c.sm, msg, sizeof msg);
+		char snap[96] = "none";
+		if (c.snapshot_seq)
+			snprintf(snap, sizeof snap, "state after record %" PRIu64, c.snapshot_seq);
 		fprintf(out,
 			"config: max_events %u, max_seats %u, max_items %u, max_holds %u, max_orders %u\n"
-			"snapshot: %s%" PRIu64 "\n"
+			"snapshot: %s\n"
 			"log: %u segments, %" PRIu64 " records read, %" PRIu64 " replayed; last record %" PRIu64
 			"\n"
 			"tail: %s\n"
 			"state: digest %016" PRIx64 ", invariants %s%s\n"
 			"checked in %.3f s\n",
 			c.cfg.max_events, c.cfg.max_seats, c.cfg.max_items, c.cfg.max_holds,
-			c.cfg.max_orders, c.snapshot_seq ? "state after record " : "none ",
-			c.snapshot_seq, c.n_segs, c.scanned, c.replayed, c.next_seq - 1,
+			c.cfg.max_orders, snap, c.n_segs, c.scanned, c.replayed, c.next_seq - 1,
 			c.cut_bytes ? "torn (would be cut at start-up)" : "clean", hf_sm_digest(c.sm),
 			bad ? "VIOLATED: " : "hold", bad ? msg : "",
 			(double)(mono_us() - t0) / 1e6);
