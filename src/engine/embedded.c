@@ -9,17 +9,19 @@
  *                            encodes one log record per write (and per
  *                            TICK) into the open group-commit buffer.
  *   log writer               takes the open buffer when the sequencer is
- *                            between batches and writes it with one
- *                            pwritev (up to HF_WAL_WRITES_IN_FLIGHT
- *                            written and not yet synced).
+ *                            between batches (with fsync on and nothing in
+ *                            flight, after gathering the callers it just
+ *                            answered: GATHER_US) and writes it with one
+ *                            pwritev (up to writes_in_flight written and
+ *                            not yet synced).
  *   syncers (writes_in_flight, 1 by default)
  *                            one fdatasync per written buffer, at once
  *                            (the kernel overlaps them); buffers complete
  *                            strictly in order once synced, their
  *                            requests (status set) going to the completer.
  *   completer                calls done for each, in order, while the
- *                            writer already writes and syncs the next
- *                            buffer (waking callers costs a syscall each).
+ *                            writer and syncers go on (waking callers
+ *                            costs a syscall each).
  *   snapshotter              waits for a snapshot child (or writes an
  *                            in-memory image), waits until the log is
  *                            durable up to the snapshot's seq, installs it;
@@ -32,10 +34,12 @@
  *     record before it, is durable. Reads are not logged but ride in the
  *     buffer after the writes before them, so no caller ever sees a state
  *     a crash could take back.
- *   - The sequencer fills buffer k+1 while buffers k, k-1 ... sync; the
- *     open buffer is bounded (OPEN_BYTES_MAX,
- *     OPEN_REQUESTS_MAX), past which the sequencer waits, the queue fills
- *     and submit answers HF_ENGINE_FULL.
+ *   - The sequencer fills buffer k+1 while buffer k (k-1 ...) syncs; the
+ *     open buffer is bounded (OPEN_BYTES_MAX, OPEN_REQUESTS_MAX), past
+ *     which the sequencer waits, the queue fills and submit answers
+ *     HF_ENGINE_FULL.
+ *   - Lock order: q_mu and w_mu are never held together; w_mu -> c_mu
+ *     (completer_push), sn_mu alone, st_mu innermost.
  *   - now_ms never decreases. Holds expire inside hf_sm_apply at the batch
  *     time; when idle, the sequencer applies (and logs) a TICK once a hold
  *     is due, so expiry needs no request and replays exactly.
@@ -56,9 +60,9 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include "base/assert.h"
 #include "engine/engine_impl.h"
