@@ -283,6 +283,18 @@ static void run_seed(uint64_t seed)
 		while (atomic_load(&r.completed) < n)
 			usleep(20);
 		r.n_reqs = n;
+		if (atomic_load(&r.failed)) {
+			/* Fail-stop: once a request failed, nothing more is taken. */
+			struct hf_engine_stats st;
+			hf_engine_stats(e, &st);
+			struct hf_request probe;
+			memset(&probe, 0, sizeof probe);
+			probe.cmd.type = HF_CMD_TICK;
+			probe.done = req_done;
+			probe.ctx = &r;
+			if (!st.failed || hf_engine_submit(e, &probe) != HF_ENGINE_FAILED)
+				FAIL(&r, "round %d: a request failed but the engine did not stop", round);
+		}
 		at_chosen_sync += ff_crashed(ff);
 		ff_crash(ff); /* if the chosen sync never came: power goes now */
 		hf_engine_close(e);
