@@ -291,7 +291,34 @@ size_t hf_wal_record_seal(uint8_t *rec, uint32_t len, uint64_t seq, int64_t now_
 	return total;
 }
 
-/* A record header as read from disk. */
+int64_t hf_wal_record_decode(const uint8_t *buf, size_t len, struct hf_wal_record *out)
+{
+	if (len < HF_WAL_RECORD_HEADER_BYTES)
+		return -2;
+	uint32_t n = get_u32(buf);
+	if (n == 0 || n > HF_CMD_BYTES_MAX || buf[28] != HF_WAL_KIND_CMD || buf[29] || buf[30] ||
+	    buf[31])
+		return -1;
+	size_t total = hf_wal_record_bytes(n);
+	if (total > len)
+		return -2;
+	uint32_t crc = hf_crc32c(0, buf, 4);
+	crc = hf_crc32c(crc, buf + 8, HF_WAL_RECORD_HEADER_BYTES - 8 + n);
+	if (crc != get_u32(buf + 4))
+		return -1;
+	for (size_t i = HF_WAL_RECORD_HEADER_BYTES + n; i < total; i++)
+		if (buf[i])
+			return -1;
+	out->len = n;
+	out->seq = get_u64(buf + 8);
+	out->now_ms = (int64_t)get_u64(buf + 16);
+	out->write_no = get_u32(buf + 24);
+	out->kind = buf[28];
+	out->payload = buf + HF_WAL_RECORD_HEADER_BYTES;
+	return (int64_t)total;
+}
+
+/* A valid record at buf[off..size): 1 (filled), 0 not. */
 struct rec_view {
 	uint32_t len;
 	uint64_t seq;
@@ -301,28 +328,20 @@ struct rec_view {
 	size_t bytes; /* hf_wal_record_bytes(len) */
 };
 
-/* Validates the record at buf[off..size): 1 valid (filled), 0 not. */
 static int record_parse(const uint8_t *buf, size_t size, size_t off, struct rec_view *r)
 {
-	if (off + HF_WAL_RECORD_HEADER_BYTES > size)
+	if (off >= size)
 		return 0;
-	const uint8_t *p = buf + off;
-	uint32_t len = get_u32(p);
-	if (len == 0 || len > HF_CMD_BYTES_MAX || p[28] != HF_WAL_KIND_CMD || p[29] || p[30] ||
-	    p[31])
+	struct hf_wal_record x;
+	int64_t n = hf_wal_record_decode(buf + off, size - off, &x);
+	if (n < 0)
 		return 0;
-	if (len > size - off - HF_WAL_RECORD_HEADER_BYTES)
-		return 0;
-	uint32_t crc = hf_crc32c(0, p, 4);
-	crc = hf_crc32c(crc, p + 8, HF_WAL_RECORD_HEADER_BYTES - 8 + len);
-	if (crc != get_u32(p + 4))
-		return 0;
-	r->len = len;
-	r->seq = get_u64(p + 8);
-	r->now_ms = (int64_t)get_u64(p + 16);
-	r->write_no = get_u32(p + 24);
-	r->payload = p + HF_WAL_RECORD_HEADER_BYTES;
-	r->bytes = hf_wal_record_bytes(len);
+	r->len = x.len;
+	r->seq = x.seq;
+	r->now_ms = x.now_ms;
+	r->write_no = x.write_no;
+	r->payload = x.payload;
+	r->bytes = (size_t)n;
 	return 1;
 }
 

@@ -94,6 +94,25 @@ static inline size_t hf_wal_record_bytes(size_t len)
 size_t hf_wal_record_seal(uint8_t *rec, uint32_t len, uint64_t seq, int64_t now_ms,
 			  uint32_t write_no);
 
+/* One record as read from a segment. payload points into the buffer given
+ * to hf_wal_record_decode and is valid as long as it is. */
+struct hf_wal_record {
+	uint32_t len;            /* payload bytes */
+	uint64_t seq;
+	int64_t now_ms;
+	uint32_t write_no;
+	uint8_t kind;            /* HF_WAL_KIND_CMD */
+	const uint8_t *payload;
+};
+
+/* Decodes the record at the start of buf[0..len) (picohttpparser shape):
+ * returns the bytes it takes (hf_wal_record_bytes(payload len), padding
+ * included), -2 when len is too short for the record its header
+ * announces, -1 when it is not a valid record (zeros, bad kind or
+ * padding, length past HF_CMD_BYTES_MAX, CRC mismatch). Never reads past
+ * len. */
+int64_t hf_wal_record_decode(const uint8_t *buf, size_t len, struct hf_wal_record *out /* out */);
+
 /* ---- the writer --------------------------------------------------------- */
 
 /* True when the next write of len bytes starts a new segment (the writer

@@ -313,6 +313,38 @@ static void test_missing_config_refuses(void **state)
 	wt_rmtree(dir);
 }
 
+/* The record decoder: whole, short (-2) at every cut, bad (-1) on any
+ * flipped bit of the header, payload or padding. */
+static void test_record_decode(void **state)
+{
+	(void)state;
+	struct hf_cmd tick;
+	memset(&tick, 0, sizeof tick);
+	tick.type = HF_CMD_TICK;
+	uint8_t rec[256];
+	size_t len = hf_cmd_encoded_size(&tick);
+	assert_true(hf_cmd_encode(&tick, rec + HF_WAL_RECORD_HEADER_BYTES, len) == (int64_t)len);
+	size_t bytes = hf_wal_record_seal(rec, (uint32_t)len, 77, 1234, 9);
+	struct hf_wal_record r;
+	assert_int_equal(hf_wal_record_decode(rec, bytes, &r), (int64_t)bytes);
+	assert_int_equal(r.seq, 77);
+	assert_int_equal(r.now_ms, 1234);
+	assert_int_equal(r.write_no, 9);
+	assert_int_equal(r.len, len);
+	for (size_t cut = 0; cut < bytes; cut++)
+		assert_int_equal(hf_wal_record_decode(rec, cut, &r), -2);
+	for (size_t i = 0; i < bytes; i++)
+		for (int bit = 0; bit < 8; bit++) {
+			rec[i] ^= (uint8_t)(1 << bit);
+			int64_t n = hf_wal_record_decode(rec, bytes, &r);
+			/* a flip in the length field may announce more than there is */
+			assert_true(n == -1 || (i < 4 && n == -2));
+			rec[i] ^= (uint8_t)(1 << bit);
+		}
+	memset(rec, 0, sizeof rec);
+	assert_int_equal(hf_wal_record_decode(rec, sizeof rec, &r), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_damage_in_earlier_segment_refuses),
 		cmocka_unit_test(test_missing_config_refuses),
 		cmocka_unit_test(test_tail_rule_with_writes_in_flight),
+		cmocka_unit_test(test_record_decode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
