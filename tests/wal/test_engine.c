@@ -272,6 +272,24 @@ static void test_fsync_off_and_segments(void **state)
 	wt_rmtree(dir);
 }
 
+/* One directory, one engine: a second open is refused while the first
+ * holds the lock, and works once it is closed. */
+static void test_directory_lock(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	struct hf_engine *e = must_open(&cfg);
+	char err[512] = "";
+	assert_null(hf_engine_open(&cfg, err, sizeof err));
+	assert_non_null(strstr(err, "in use"));
+	hf_engine_close(e);
+	e = must_open(&cfg);
+	hf_engine_close(e);
+	wt_rmtree(dir);
+}
+
 /* Real clock: a 1-second hold expires with no request at all (the idle
  * sequencer logs a TICK when it falls due). */
 static void test_idle_tick_expires(void **state)
@@ -329,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_config_stored),
 		cmocka_unit_test(test_fsync_off_and_segments),
 		cmocka_unit_test(test_idle_tick_expires),
+		cmocka_unit_test(test_directory_lock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
