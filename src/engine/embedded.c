@@ -416,9 +416,17 @@ static void complete_list(struct hf_request *r, int32_t status)
 	}
 }
 
-/* Applies one write, logs it, notes a hold's expiry for ticking. */
+/* Applies one write, logs it, notes a hold's expiry for ticking. A
+ * command the codec cannot encode (a field past its bound: the server
+ * validates first, so only a gap there gets here) is refused before it is
+ * applied: the state never holds what the log could not replay. */
 static void apply_write(struct embedded *e, int64_t now, struct hf_request *r)
 {
+	if (hf_cmd_encoded_size(&r->cmd) == 0) {
+		memset(&r->reply, 0, sizeof(r->reply));
+		r->reply.result = HF_BAD_REQUEST;
+		return;
+	}
 	if (record_append(e, now, &r->cmd) < 0) {
 		engine_fail(e, "out of memory for the log buffer");
 		return;

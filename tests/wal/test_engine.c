@@ -120,6 +120,41 @@ static void test_restart_same_digest(void **state)
 	wt_rmtree(dir);
 }
 
+/* A command the log cannot carry (here a customer past HF_ID_LEN_MAX, which
+ * the codec refuses to encode) is answered HF_BAD_REQUEST without being
+ * applied or logged: the server validates first, but a gap there must not
+ * abort the engine or change a state the log could not replay. */
+static void test_unencodable_refused(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	struct hf_engine *e = must_open(&cfg);
+	run_workload(e, 7, 50, true);
+	uint64_t d1 = engine_digest(e);
+	char longname[HF_ID_LEN_MAX + 2];
+	memset(longname, 'c', sizeof longname - 1);
+	longname[sizeof longname - 1] = 0;
+	struct wt_sync *s = malloc(sizeof *s);
+	wt_sync_init(s);
+	s->req.cmd.type = HF_CMD_ITEM_RESTOCK;
+	s->req.cmd.admin = true;
+	s->req.cmd.customer = hf_str_c(longname);
+	s->req.cmd.u.item_restock.item = hf_str_c("nothing");
+	s->req.cmd.u.item_restock.quantity = 1;
+	wt_submit_wait(e, s);
+	assert_int_equal(s->req.status, HF_ENGINE_OK);
+	assert_int_equal(s->req.reply.result, HF_BAD_REQUEST);
+	free(s);
+	assert_int_equal(engine_digest(e), d1);
+	hf_engine_close(e);
+	e = must_open(&cfg);
+	assert_int_equal(engine_digest(e), d1);
+	hf_engine_close(e);
+	wt_rmtree(dir);
+}
+
 static void hold_state_read(struct hf_request *req, const struct hf_sm *sm, int64_t now)
 {
 	(void)now;
@@ -348,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_fsync_off_and_segments),
 		cmocka_unit_test(test_idle_tick_expires),
 		cmocka_unit_test(test_directory_lock),
+		cmocka_unit_test(test_unencodable_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
