@@ -3,7 +3,8 @@
 # summing them all. Exits non-zero on any failure.
 #   C suites (unit, simulation, crash, corpus replays) under ASan + UBSan (build-asan/)
 #   bounded fuzzing of every decoder (scripts/fuzz.sh, libFuzzer)
-#   integration tests (pytest) against the release binary (build/)
+#   integration tests (pytest) against the release binary (build/) and
+#   against the ASan + UBSan binary (build-asan/)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -46,18 +47,27 @@ if [ -x scripts/fuzz.sh ]; then
 fi
 
 # --- integration tests against the real binary -------------------------------
+# Twice: the release build (what users run) and the ASan + UBSan build (any
+# sanitizer report aborts the server, and the tests see it die).
+pytest_suite() {  # pytest_suite LABEL BINARY
+  local log line p f e
+  log=$(mktemp)
+  echo "== integration ($1)"
+  HOLDFAST_BIN="$2" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1 | tee "$log"
+  line=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
+  p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+  f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+  e=$(echo "$line" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+')
+  add "${p:-0}" $(( ${f:-0} + ${e:-0} ))
+  [ -z "$line" ] && add 0 1
+  rm -f "$log"
+}
 if ls tests/integration/test_*.py >/dev/null 2>&1; then
   if ! make -s all >/tmp/holdfast-build.log 2>&1; then
     cat /tmp/holdfast-build.log; add 0 1
   else
-    log=$(mktemp)
-    HOLDFAST_BIN="$PWD/build/holdfast" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1 | tee "$log"
-    line=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
-    p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+'); f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
-    e=$(echo "$line" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+')
-    add "${p:-0}" $(( ${f:-0} + ${e:-0} ))
-    [ -z "$line" ] && add 0 1
-    rm -f "$log"
+    pytest_suite release "$PWD/build/holdfast"
+    pytest_suite "ASan+UBSan" "$PWD/$ASAN/src/server/holdfast"
   fi
 fi
 
