@@ -271,3 +271,46 @@ def test_authorization_matrix(holdfast):
                         r.text[:120], ok))
     print("authorization matrix: %d routes, %d requests" % (len(routes), cells))
     assert not wrong, "%d cells wrong:\n%s" % (len(wrong), "\n".join(wrong))
+
+
+def test_rotating_the_token_secret_and_the_admin_key(holdfast):
+    """docs/SECURITY.md "Rotation": with the server stopped, a new
+    token.secret revokes every token (a missing one is made afresh at
+    start); a new admin key replaces the old one and leaves tokens alone; a
+    token.secret of the wrong size stops start-up with a message."""
+    srv = holdfast(fsync="off")
+    srv.make_item("it", 10)
+    old_token = srv.token("alice")
+    assert send(srv, "GET", "/customers/alice/holds", None,
+                {"Authorization": "Bearer " + old_token}).status_code == 200
+    secret = os.path.join(srv.data, "token.secret")
+    assert os.stat(secret).st_mode & 0o077 == 0, oct(os.stat(secret).st_mode)
+
+    # new admin key: the old one is refused, tokens still work
+    assert srv.stop() == 0
+    old_key = srv.key
+    srv.key = "admin-rotated-" + os.urandom(16).hex()
+    with open(srv.key_file, "w") as f:
+        f.write(srv.key + "\n")
+    srv.start()
+    assert send(srv, "POST", "/tokens", {"customer": "bob"}, {"Authorization": "Bearer " + old_key}).status_code == 401
+    assert srv.admin("POST", "/tokens", {"customer": "bob"}).status_code == 201
+    assert send(srv, "GET", "/customers/alice/holds", None,
+                {"Authorization": "Bearer " + old_token}).status_code == 200
+
+    # new token secret: every old token is refused, new ones work
+    assert srv.stop() == 0
+    os.remove(secret)
+    srv.start()
+    r = send(srv, "GET", "/customers/alice/holds", None, {"Authorization": "Bearer " + old_token})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    new_token = srv.token("alice")
+    assert send(srv, "GET", "/customers/alice/holds", None,
+                {"Authorization": "Bearer " + new_token}).status_code == 200
+
+    # a damaged secret file: no start, a clear message
+    assert srv.stop() == 0
+    with open(secret, "wb") as f:
+        f.write(b"short")
+    with pytest.raises(RuntimeError, match="token.secret: expected 32 bytes"):
+        srv.start(timeout=10)
