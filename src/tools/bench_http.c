@@ -726,10 +726,15 @@ static void conn_read(struct conn *c)
 			if (!c->rb)
 				die("out of memory");
 		}
-		ssize_t n = recv(c->fd, c->rb + c->rlen, c->rcap - c->rlen - 1, 0);
+		size_t room = c->rcap - c->rlen - 1;
+		ssize_t n = recv(c->fd, c->rb + c->rlen, room, 0);
 		if (n > 0) {
 			c->rlen += (size_t)n;
-			continue; /* until EAGAIN */
+			/* Not reading on to EAGAIN saves a syscall per answer: the
+			 * epoll interest is level-triggered, more bytes wake us again. */
+			if ((size_t)n < room)
+				break;
+			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
