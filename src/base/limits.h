@@ -45,8 +45,11 @@
  * hoarding inventory through thousands of holds is refused. */
 #define HF_CUSTOMER_HOLDS_MAX 32
 
-/* Hold time-to-live: at least a second, at most a day. Extensions may not
- * push a hold's total lifetime past HF_HOLD_LIFETIME_MAX_S. */
+/* Hold lifetime: a hold's ttl_s and its extensions are bounded by the
+ * state config's hold_lifetime_max_s (default 3600 s, hf_sm_config_default),
+ * which may be configured up to a day, HF_HOLD_LIFETIME_MAX_S. A hold with no
+ * ttl_s and no seats lives HF_HOLD_TTL_DEFAULT_S (the 5 minutes of the
+ * ticketing rule). */
 #define HF_HOLD_TTL_MAX_S 86400u
 #define HF_HOLD_LIFETIME_MAX_S 86400u
 #define HF_HOLD_TTL_DEFAULT_S 300u
@@ -79,8 +82,11 @@
 #define HF_HTTP_CONN_MEMORY (32u * 1024u)
 /* Open connections, total and from one IP address. Each costs a socket, a
  * libmicrohttpd slot (HF_HTTP_CONN_MEMORY) and an arena; 4096 * ~64 KiB is
- * a quarter of a GiB at worst. The per-IP cap keeps one client from taking
- * them all, yet admits a load generator's 1024 keep-alive connections. */
+ * a quarter of a GiB at worst, plus the bodies being received (up to the
+ * route's limit, ~2x in the arena): only a caller whose credential passed
+ * (checked before the body is read) can send a large one. The per-IP cap
+ * keeps one client from taking them all, yet admits a load generator's
+ * 1024 keep-alive connections. */
 #define HF_HTTP_CONNECTIONS_MAX 4096u
 #define HF_HTTP_CONNECTIONS_PER_IP_MAX 1024u
 /* A connection with no traffic at all for this long is closed (keep-alive

@@ -649,6 +649,31 @@ static bool json_content_type(const char *ct)
 	return ct[n] == 0 || ct[n] == ';' || ct[n] == ' ';
 }
 
+/* Credentials and role: 401 / 403. Runs as soon as the headers are in
+ * (http.c, so no one without the right credential makes the server buffer
+ * a body) and again in hf_api_dispatch. A public route reads a credential
+ * too, and ignores it unless it is valid. */
+int hf_api_precheck(struct hf_req *r)
+{
+	const struct hf_route *rt = r->route;
+	if (!rt)
+		return HF_SUBMIT;
+	bool cred_ok = credentials(r);
+	if (rt->auth == HF_AUTH_PUBLIC)
+		return HF_SUBMIT;
+	if (!cred_ok || (!r->admin && !r->customer.len)) {
+		hf_render_error(r, 401, "unauthorized",
+				r->authorization ? "the credential is not valid (or the token has expired)"
+						 : "missing Authorization: Bearer <admin key or customer token>");
+		return HF_ANSWERED;
+	}
+	if (rt->auth == HF_AUTH_ADMIN && !r->admin) {
+		hf_render_error(r, 403, "forbidden", "this route needs the admin key");
+		return HF_ANSWERED;
+	}
+	return HF_SUBMIT;
+}
+
 int hf_api_dispatch(struct hf_req *r)
 {
 	if (r->route_index == -1) {
@@ -662,19 +687,8 @@ int hf_api_dispatch(struct hf_req *r)
 	const struct hf_route *rt = r->route;
 	struct hf_cmd *cmd = &r->ereq.cmd;
 
-	bool cred_ok = credentials(r);
-	if (rt->auth != HF_AUTH_PUBLIC) {
-		if (!cred_ok || (!r->admin && !r->customer.len)) {
-			hf_render_error(r, 401, "unauthorized",
-					r->authorization ? "the credential is not valid (or the token has expired)"
-							 : "missing Authorization: Bearer <admin key or customer token>");
-			return HF_ANSWERED;
-		}
-		if (rt->auth == HF_AUTH_ADMIN && !r->admin) {
-			hf_render_error(r, 403, "forbidden", "this route needs the admin key");
-			return HF_ANSWERED;
-		}
-	}
+	if (hf_api_precheck(r) == HF_ANSWERED)
+		return HF_ANSWERED;
 	if (r->body_too_large) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "the body is larger than %u bytes", rt->body_max);

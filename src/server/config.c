@@ -64,6 +64,10 @@ static const struct opt opts[] = {
 	 "holds kept in memory, active and ended (0: the core's default)"},
 	{"--max-orders", "N", OPT_U32, OFF(max_orders), 0, 100000000, "0",
 	 "orders kept in memory (0: the core's default)"},
+	{"--idempotency-retention-s", "N", OPT_U32, OFF(idem_retention_s), 0, 31622400, "0",
+	 "keep each Idempotency-Key's first answer N seconds (0: the core's default, 600)"},
+	{"--max-idempotency-keys", "N", OPT_U32, OFF(max_idem_keys), 0, 100000000, "0",
+	 "answers kept for retries at once (0: the core's default, 1000000); when full, new keyed writes get 503 until old answers expire"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

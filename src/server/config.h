@@ -29,6 +29,8 @@ struct hf_server_config {
 	int64_t free_shipping_over;
 	uint32_t max_holds;          /* 0: the core's default */
 	uint32_t max_orders;         /* 0: the core's default */
+	uint32_t idem_retention_s;   /* 0: the core's default */
+	uint32_t max_idem_keys;      /* 0: the core's default */
 };
 
 /* Parses argv (after "serve") into cfg, starting from the defaults.

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@ struct hf_conn {
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct hf_conn reg_head = {&reg_head, &reg_head, -1, {0}, 0, false, {0}};
 static pthread_t reaper;
+static atomic_uint conns_live;
 static atomic_bool reaper_stop;
 
 uint64_t hf_mono_ns(void)
@@ -99,6 +101,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 		reg_head.next = c;
 		pthread_mutex_unlock(&reg_lock);
 		*socket_context = c;
+		atomic_fetch_add(&conns_live, 1);
 		hf_metrics_conn(1);
 		return;
 	}
@@ -112,6 +115,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 	hf_arena_free(&c->arena);
 	free(c);
 	*socket_context = NULL;
+	atomic_fetch_sub(&conns_live, 1);
 	hf_metrics_conn(-1);
 }
 
@@ -171,6 +175,14 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	*con_cls = NULL;
 }
 
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct hf_server *s = cls;
+	(void)addr;
+	(void)len;
+	return atomic_load(&conns_live) < s->cfg.max_connections ? MHD_YES : MHD_NO;
+}
+
 /* ---- requests ----------------------------------------------------------- */
 
 /* Copies s for a log line: printable ASCII only, at most 200 bytes. */
@@ -209,6 +221,8 @@ static enum MHD_Result answer(struct hf_req *r)
 	}
 	if (r->replayed)
 		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (r->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST, DELETE");
 	enum MHD_Result ret = MHD_queue_response(r->mc, r->status, resp);
@@ -268,6 +282,23 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
 	return MHD_YES;
 }
 
+struct framing {
+	size_t cl, te;
+};
+
+/* Counts Content-Length and Transfer-Encoding headers (RFC 9112 6.3). */
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		f->cl++;
+	else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		f->te++;
+	return MHD_YES;
+}
+
 static struct hf_req *req_new(struct hf_server *s, struct MHD_Connection *mc, const char *url,
 			      const char *method)
 {
@@ -317,6 +348,22 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 			snprintf(msg, sizeof(msg), "the request headers are larger than %u bytes",
 				 HF_HTTP_HEADER_MAX);
 			hf_render_error(r, 431, "payload_too_large", msg);
+			return answer(r);
+		}
+		/* Ambiguous framing (request smuggling): 400, then close. */
+		struct framing f = {0, 0};
+		MHD_get_connection_values(mc, MHD_HEADER_KIND, count_framing, &f);
+		if (f.cl > 1 || (f.cl && f.te)) {
+			hf_render_error(r, 400, "bad_request",
+					f.cl > 1 ? "more than one Content-Length"
+						 : "both Content-Length and Transfer-Encoding");
+			r->close = true;
+			return answer(r);
+		}
+		/* Credentials and role before any body is read: no one without
+		 * the right credential makes us buffer a body. */
+		if (hf_api_precheck(r) == HF_ANSWERED) {
+			r->close = true;
 			return answer(r);
 		}
 		/* A declared length past the limit is refused before reading it. */
@@ -397,6 +444,14 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 		ec.sm.max_holds = s->cfg.max_holds;
 	if (s->cfg.max_orders)
 		ec.sm.max_orders = s->cfg.max_orders;
+	if (s->cfg.idem_retention_s)
+		ec.sm.idem_retention_ms = (int64_t)s->cfg.idem_retention_s * 1000;
+	if (s->cfg.max_idem_keys) {
+		/* bytes: ~256 per answer on average, as the default's ratio */
+		ec.sm.idem_entries = s->cfg.max_idem_keys;
+		uint64_t bytes = (uint64_t)s->cfg.max_idem_keys * 256;
+		ec.sm.idem_bytes = (uint32_t)(bytes < (1u << 31) ? (bytes > 4 * HF_REPLY_BYTES_MAX ? bytes : 4 * HF_REPLY_BYTES_MAX) : (1u << 31));
+	}
 	ec.adopt_stored_config = false;
 	s->engine = hf_engine_open(&ec, err, err_cap);
 	if (!s->engine)
@@ -428,9 +483,9 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	s->mhd = MHD_start_daemon(
-		flags, s->cfg.listen_port, NULL, NULL, on_access, s, MHD_OPTION_SOCK_ADDR,
+		flags, s->cfg.listen_port, on_accept, s, on_access, s, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(s->cfg.max_connections + s->cfg.threads),
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.idle_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HF_HTTP_CONN_MEMORY,

@@ -128,11 +128,15 @@ struct hf_req {
 	const char *resp_type;    /* NULL: application/json */
 	const char *err_code;     /* for the log line */
 	bool retry_after;
+	bool close; /* answer with Connection: close */
 	bool replayed;
 	const char *allow;        /* 405: the Allow header */
 	struct hf_jw out;
 };
 
+/* Step 1, headers in: credentials and role (401 / 403) before any body is
+ * read. HF_ANSWERED or HF_SUBMIT (go on). */
+int hf_api_precheck(struct hf_req *r);
 /* Steps 1-2 for a request whose body is complete: route, auth, body,
  * command. HF_ANSWERED or HF_SUBMIT. */
 int hf_api_dispatch(struct hf_req *r);

