@@ -27,8 +27,9 @@ valid credential, half-closed connections, 10,000 connection attempts beyond
 the per-IP and the total cap, writes under overload (a 503 applies nothing,
 its retry applies once).
 
-Tests whose name carries a bug (see the comment above each) fail until the
-server is fixed; each comment says what is wrong and where.
+Four tests began as failing reproductions of server bugs, fixed since
+(the comment above each says what went wrong); one, the half-closed client,
+is a known limitation of libmicrohttpd 0.9.75 kept as a strict xfail.
 
 Randomized parts print their seed; HOLDFAST_ABUSE_SEED=<n> replays one.
 """
@@ -42,10 +43,9 @@ import socket
 import struct
 import threading
 import time
-
-import pytest
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from helpers import expect_error, expect_ok, metric_samples, state_dump
@@ -452,12 +452,12 @@ def test_content_length_lies(holdfast):
     assert dump(srv) == before
 
 
-# BUG (http.c, on_access): two Content-Length headers with different values
-# are accepted and libmicrohttpd 0.9.75 frames the body by the first one;
-# with the longer one first the item is created (201). RFC 9112 section 6.3:
-# a request with an invalid Content-Length (differing values) MUST be
-# answered 400 and the connection closed. Behind a proxy that frames by the
-# other value this is request smuggling. See NOTES-abuse.md.
+# Was a bug (fixed in http.c on_access): two Content-Length headers with
+# different values were served, libmicrohttpd 0.9.75 framing the body by the
+# first one (with the longer one first the item was created). RFC 9112
+# section 6.3: such a request MUST be answered 400 and the connection
+# closed; behind a proxy that frames by the other value it is request
+# smuggling.
 def test_conflicting_content_lengths_are_refused(holdfast):
     srv = holdfast()  # default timeouts: a close is the server's decision, not the idle deadline
     catalog(srv)
@@ -480,13 +480,12 @@ def test_conflicting_content_lengths_are_refused(holdfast):
     assert dump(srv) == before
 
 
-# BUG (http.c, on_access): a request with both Content-Length and
-# Transfer-Encoding: chunked is framed by the chunks (right) but the
-# connection stays open, so the bytes after the chunked body run as the
-# next request. RFC 9112 section 6.3: the server MAY reject such a request
-# and MUST close the connection after answering it. Behind a proxy that
-# frames by Content-Length, the second request is smuggled past it. See
-# NOTES-abuse.md.
+# Was a bug (fixed in http.c on_access): a request with both Content-Length
+# and Transfer-Encoding: chunked was framed by its chunks but the connection
+# stayed open, so the bytes after the chunked body ran as the next request.
+# RFC 9112 section 6.3: the server MAY reject such a request and MUST close
+# the connection after answering it; behind a proxy that frames by
+# Content-Length, the second request would be smuggled past it.
 def test_content_length_with_transfer_encoding_closes(holdfast):
     srv = holdfast()
     catalog(srv)
@@ -520,15 +519,12 @@ def rss_mib(pid):
     raise AssertionError("no VmRSS for %d" % pid)
 
 
-# BUG (http.c on_access, api.c hf_api_dispatch): the credential is checked
-# only once the whole body is in, so anyone, without a credential, can make
-# the server buffer a body up to the route's limit: 48 MiB on POST /events
-# and /block, /unblock (1 MiB elsewhere), held in an arena that grows by
-# doubling (about 2x the body). Four such uploads took the server from 8 to
-# 520 MiB; the per-IP cap (1024) lets one address ask for ~100 GiB. The
-# credential (401) and the route's role (403) should be checked when the
-# headers are in, before any body is read, and the connection closed. See
-# NOTES-abuse.md.
+# Was a bug (fixed: hf_api_precheck, called by http.c on_access once the
+# headers are in): the credential was checked only once the whole body had
+# arrived, so anyone without a credential could make the server buffer a
+# body up to the route's limit (48 MiB on POST /events, /block, /unblock),
+# about twice that in the arena: four such uploads took the server from 8
+# to 520 MiB. Now 401/403 before the body, and the connection closed.
 def test_uploads_without_a_valid_credential_are_refused_before_the_body(holdfast):
     srv = holdfast()
     t = catalog(srv)
@@ -586,7 +582,7 @@ def test_uploads_without_a_valid_credential_are_refused_before_the_body(holdfast
 
 # ---- half-closed connections -------------------------------------------------------
 
-# BUG (libmicrohttpd 0.9.75 with suspend/resume; http.c): a client that
+# Known limitation (libmicrohttpd 0.9.75 with suspend/resume): a client that
 # sends a whole request and then shuts down its sending side
 # (shutdown(SHUT_WR), as `nc -N` and some HTTP/1.0 clients do) gets no
 # answer when the request goes through the engine (every route but /health,
@@ -594,10 +590,10 @@ def test_uploads_without_a_valid_credential_are_refused_before_the_body(holdfast
 # marked "wants to read", so on resume libmicrohttpd reads the end of stream
 # and closes the connection ("terminated with error") before the handler
 # queues the answer. A write is applied all the same; its answer is lost.
-# Answered inline (/health) it works. A known limitation, documented in
-# docs/API.md ("Connections") and docs/SECURITY.md: strict xfail, so the
-# day it is fixed (a newer libmicrohttpd) this test fails and must be
-# turned back into a plain test.
+# Answered inline (/health) it works. Documented in docs/API.md
+# ("Connections") and docs/SECURITY.md; a strict xfail, so the day it is
+# fixed (a newer libmicrohttpd) this test fails and must be turned back into
+# a plain test.
 @pytest.mark.xfail(strict=True, reason="libmicrohttpd 0.9.75: a half-closed client loses the answer "
                    "of a request parked on the engine (documented limitation)")
 def test_half_close_after_a_whole_request_is_answered(holdfast):
@@ -811,14 +807,12 @@ def test_ten_thousand_attempts_beyond_the_per_ip_cap(holdfast):
     assert dump(srv) == before
 
 
-# BUG (http.c, hf_server_start): past --max-connections libmicrohttpd stops
-# accepting (it takes the listening socket out of its poll set) instead of
-# refusing: the kernel completes the handshake, the request waits unanswered
-# in the listen backlog (1024) until some connection closes (30 s idle
-# deadline by default), and past the backlog new connections hang in SYN
-# retries. docs/API.md and --help say "refused". Fix proposed in
-# NOTES-abuse.md (an accept policy callback that refuses at the cap). The
-# test stops at the first wave that is not refused.
+# Was a bug (fixed: an accept policy in http.c hf_server_start): past
+# --max-connections libmicrohttpd stopped accepting (it takes the listening
+# socket out of its poll set) instead of refusing, so a new connection's
+# request waited unanswered in the listen backlog until some connection
+# closed (30 s idle deadline by default). The test stops at the first wave
+# that is not refused.
 def test_ten_thousand_attempts_beyond_the_total_cap(holdfast):
     fd_room(300)
     srv = holdfast(extra=["--max-connections", "16"])
