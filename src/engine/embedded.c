@@ -480,7 +480,7 @@ static void snapshot_child(struct embedded *e, const char *path, uint64_t seq, i
 		_exit(5);
 	hf_wal_snapshot_header(m, seq, now, hf_wal_config_hash(e->wal),
 			       m + HF_WAL_SNAPSHOT_HEADER_BYTES, len);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		_exit(6);
 	size_t off = 0;

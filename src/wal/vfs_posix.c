@@ -19,7 +19,7 @@
 static int posix_open(struct hf_vfs *v, const char *path, bool create)
 {
 	(void)v;
-	int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+	int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -104,7 +104,7 @@ static int posix_sync_dir(struct hf_vfs *v, const char *dir)
 static int posix_mkdir(struct hf_vfs *v, const char *dir)
 {
 	(void)v;
-	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
 		return 0;
 	return -errno;
 }
@@ -130,7 +130,7 @@ static int posix_lock_dir(struct hf_vfs *v, const char *dir)
 	char path[4096];
 	if ((size_t)snprintf(path, sizeof path, "%s/lock", dir) >= sizeof path)
 		return -ENAMETOOLONG;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {

@@ -137,3 +137,20 @@ def test_check_subcommand(holdfast):
     assert srv.stop() == 0
     r = run(["check", srv.data])
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_data_directory_is_private(holdfast):
+    """The log and snapshots hold every booking: the data directory is made
+    0700 and every file in it 0600, whatever the umask allows beyond."""
+    old = os.umask(0o022)
+    try:
+        srv = holdfast()
+        srv.make_item("it", 3)
+        assert srv.stop() == 0  # a clean stop writes a snapshot too
+    finally:
+        os.umask(old)
+    assert os.stat(srv.data).st_mode & 0o777 == 0o700
+    for root, dirs, files in os.walk(srv.data):
+        for name in files:
+            mode = os.stat(os.path.join(root, name)).st_mode & 0o777
+            assert mode & 0o077 == 0, "%s is readable by others: %o" % (name, mode)
