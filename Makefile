@@ -4,12 +4,13 @@
 #   make test     install what is needed, build with ASan+UBSan, run every suite
 #   make deps     install the Debian packages (idempotent)
 #   make bench    in-process core benchmark (docs/BENCHMARKS.md)
+#   make valgrind the unit tests under valgrind (memcheck, leaks are errors)
 #   make clean
 
 BUILD ?= build
 ASAN  ?= build-asan
 
-.PHONY: all deps run test bench clean
+.PHONY: all deps run test bench valgrind clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -30,6 +31,10 @@ test:
 
 bench: all
 	./$(BUILD)/bench-core --runs 5
+
+valgrind: all
+	meson test -C $(BUILD) --suite unit --print-errorlogs \
+	  --wrap='valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect -q'
 
 clean:
 	rm -rf $(BUILD) $(ASAN)
