@@ -47,7 +47,8 @@
  * SEATS_BLOCK / SEATS_UNBLOCK: BAD_REQUEST (n_seats == 0, bad ids);
  *   TOO_MANY_LINES (> HF_BLOCK_SEATS_MAX); UNKNOWN_EVENT; UNKNOWN_SEAT
  *   (bad_seats = request positions of every unknown seat); SEATS_UNAVAILABLE
- *   (bad_seats = every named seat that is HELD or SOLD). Then block makes
+ *   (bad_seats = every named seat that is HELD or SOLD, once per time it
+ *   is named). Then block makes
  *   every named seat BLOCKED, unblock makes it FREE (naming a seat twice, or
  *   blocking a blocked seat, is fine). Reply EVENT.
  *
@@ -74,12 +75,14 @@
  *   RELEASED).
  *
  * Taking inventory (HOLD_CREATE, HOLD_ADD, ORDER_CREATE), after lines:
- *   SALE_CLOSED (a seat's event has sale_opens_at_ms > now, or
- *   sale_closes_at_ms != 0 and now >= sale_closes_at_ms);
+ *   SALE_CLOSED (the event of a seat named, even one already in the hold,
+ *   has sale_opens_at_ms > now, or sale_closes_at_ms != 0 and now >=
+ *   sale_closes_at_ms);
  *   LIMIT_EXCEEDED (HOLD_CREATE: the customer already has
  *   HF_CUSTOMER_HOLDS_MAX active holds; then, per event with
  *   max_per_customer > 0: the customer's HELD + SOLD seats of that event
- *   plus the new seats > max_per_customer);
+ *   plus the new seats > max_per_customer; for HOLD_ADD the customer is
+ *   the hold's owner, whoever acts);
  *   SEATS_UNAVAILABLE (bad_seats = every new seat that is HELD or SOLD, in
  *   request order; for HOLD_ADD a seat already in this hold is not new and
  *   is skipped);
@@ -274,7 +277,7 @@ uint32_t hf_sm_customer_orders(const struct hf_sm *sm, uint32_t customer, uint64
 
 struct hf_sm_stats {
 	uint32_t events, seats, items, customers;
-	uint32_t holds_active, holds_kept, orders, lines_used;
+	uint32_t holds_active, holds_kept, orders, lines_used; /* kept: ended holds still readable */
 	uint32_t string_bytes_used, idem_entries;
 	uint64_t seats_by_state[4];
 	uint64_t items_available, items_held, items_sold;
