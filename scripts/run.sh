@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 make -s all
-mkdir -p data
+mkdir -p -m 700 data   # the log holds every booking
 if [ ! -s data/admin.key ]; then
   (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > data/admin.key)
 fi
