@@ -3,7 +3,7 @@
 # datafile (req/s) and datafile.p99 (p99 ms) come from side-by-side-report.py:
 # one line per workload, one column per system, '-' where a system has no
 # such workload. Left: throughput (log scale); right: p99 latency (log).
-set terminal svg size 1200,520 dynamic font "sans,12" background "white"
+set terminal svg size 1200,560 dynamic font "sans,12" background "white"
 set output outfile
 set datafile missing "-"
 stats datafile using 0 nooutput
@@ -25,7 +25,7 @@ set linetype 5 lc rgb "#4393c3"
 set linetype 6 lc rgb "#762a83"
 set multiplot layout 1,2 title "holdfast vs its peers, same 2-core machine, load generator included (medians)"
 set title "requests per second (more is better)"
-set yrange [10:*]
+set yrange [10:5e6]   # room above the bars for the key
 set format y "%.0s%c"
 plot for [i=2:ncol] datafile using i:xtic(1) title columnheader(i)
 set title "p99 latency, ms (less is better)"
