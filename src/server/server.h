@@ -115,6 +115,7 @@ struct hf_req {
 	size_t body_len, body_cap;
 	bool body_too_large;
 	/* who */
+	bool cred_checked, cred_ok; /* credentials() has run, and its answer */
 	bool admin;
 	struct hf_str customer;   /* the token's customer (empty with the admin key) */
 	char customer_buf[HF_ID_LEN_MAX + 1];
