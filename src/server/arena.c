@@ -18,6 +18,14 @@ struct hf_arena_chunk {
 
 void *hf_arena_alloc(struct hf_arena *a, size_t n)
 {
+	void *p = hf_arena_alloc_raw(a, n);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+void *hf_arena_alloc_raw(struct hf_arena *a, size_t n)
+{
 	n = (n + 15u) & ~(size_t)15u;
 	if (n == 0)
 		n = 16;
@@ -36,13 +44,12 @@ void *hf_arena_alloc(struct hf_arena *a, size_t n)
 	void *p = (char *)a->head->data + a->used;
 	a->used += n;
 	a->total += n;
-	memset(p, 0, n);
 	return p;
 }
 
 char *hf_arena_strndup(struct hf_arena *a, const char *s, size_t n)
 {
-	char *p = hf_arena_alloc(a, n + 1);
+	char *p = hf_arena_alloc_raw(a, n + 1);
 	if (!p)
 		return NULL;
 	memcpy(p, s, n);

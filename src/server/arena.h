@@ -27,6 +27,8 @@ struct hf_arena {
 /* A zeroed struct hf_arena is a valid empty arena. */
 /* Returns n zeroed bytes, or NULL when malloc fails. */
 void *hf_arena_alloc(struct hf_arena *a, size_t n);
+/* n bytes, not zeroed: for buffers the caller fills before reading. */
+void *hf_arena_alloc_raw(struct hf_arena *a, size_t n);
 /* Copies n bytes into the arena and adds a NUL (for strings). */
 char *hf_arena_strndup(struct hf_arena *a, const char *s, size_t n);
 /* Frees all chunks but the first; everything handed out becomes invalid. */

@@ -169,8 +169,8 @@ size_t hf_auth_token_mint(const struct hf_auth *a, const char *customer, size_t 
 	return o;
 }
 
-bool hf_auth_token_verify(const struct hf_auth *a, const char *tok, size_t n, int64_t now_ms,
-			  char *customer, size_t *customer_len)
+bool hf_auth_token_check(const struct hf_auth *a, const char *tok, size_t n, int64_t now_ms,
+			 struct hf_token_claims *claims)
 {
 	if (n < 6 || n >= HF_TOKEN_TEXT_MAX || memcmp(tok, "hft1.", 5))
 		return false;
@@ -206,8 +206,20 @@ bool hf_auth_token_verify(const struct hf_auth *a, const char *tok, size_t n, in
 	}
 	if (now_ms >= exp)
 		return false;
-	memcpy(customer, payload, cl);
-	customer[cl] = 0;
-	*customer_len = cl;
+	memcpy(claims->customer, payload, cl);
+	claims->customer[cl] = 0;
+	claims->customer_len = cl;
+	claims->expires_at_ms = exp;
+	return true;
+}
+
+bool hf_auth_token_verify(const struct hf_auth *a, const char *tok, size_t n, int64_t now_ms,
+			  char *customer, size_t *customer_len)
+{
+	struct hf_token_claims c;
+	if (!hf_auth_token_check(a, tok, n, now_ms, &c))
+		return false;
+	memcpy(customer, c.customer, c.customer_len + 1);
+	*customer_len = c.customer_len;
 	return true;
 }

@@ -45,8 +45,19 @@ bool hf_auth_is_admin(const struct hf_auth *a, const char *cred, size_t n);
 size_t hf_auth_token_mint(const struct hf_auth *a, const char *customer, size_t customer_len,
 			  int64_t expires_at_ms, char *out /* out */);
 
-/* Verifies a token at now_ms. true: customer (HF_ID_LEN_MAX + 1 bytes,
- * NUL-terminated) and its length are filled. */
+/* What a verified token says. */
+struct hf_token_claims {
+	char customer[HF_ID_LEN_MAX + 1]; /* NUL-terminated */
+	size_t customer_len;
+	int64_t expires_at_ms;
+};
+
+/* Verifies a token at now_ms. true: claims are filled. */
+bool hf_auth_token_check(const struct hf_auth *a, const char *tok, size_t n, int64_t now_ms,
+			 struct hf_token_claims *claims /* out */);
+
+/* hf_auth_token_check for callers that need only the customer (HF_ID_LEN_MAX
+ * + 1 bytes, NUL-terminated) and its length. */
 bool hf_auth_token_verify(const struct hf_auth *a, const char *tok, size_t n, int64_t now_ms,
 			  char *customer /* out */, size_t *customer_len /* out */);
 

@@ -30,7 +30,7 @@ static bool jw_reserve(struct hf_jw *jw, size_t n)
 		cap *= 2;
 	char *nb;
 	if (jw->arena) {
-		nb = hf_arena_alloc(jw->arena, cap);
+		nb = hf_arena_alloc_raw(jw->arena, cap);
 		if (nb && jw->len)
 			memcpy(nb, jw->buf, jw->len);
 	} else {

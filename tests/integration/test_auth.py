@@ -105,3 +105,43 @@ def test_owner_isolation(srv):
     hb = expect_ok(srv.admin("POST", "/holds", {"customer": "bob", "seats": [{"event": "ev", "seat": "S2"}]}), 201)
     assert hb["customer"] == "bob"
     expect_ok(srv.call("GET", "/holds/" + hb["id"], token=b))
+
+
+def test_credential_reuse_on_one_connection(srv):
+    """A keep-alive connection remembers the last credential it verified
+    (the server skips the HMAC when the same bytes come again): the memo
+    must still honour the token's expiry and never carry one caller's
+    identity to a different credential."""
+    import requests
+    srv.make_item("it", 50)
+    alice = srv.token("alice", ttl_s=60)
+    bob = srv.token("bob", ttl_s=3600)
+    conn = requests.Session()  # one connection, used only for these calls
+
+    def call(method, path, cred, body=None):
+        h = {"Authorization": "Bearer " + cred} if cred else {}
+        if body is not None:
+            h["Content-Type"] = "application/json"
+        return conn.request(method, srv.url + path, headers=h,
+                            data=None if body is None else __import__("json").dumps(body), timeout=30)
+
+    expect_ok(call("GET", "/customers/alice/holds", alice))
+    expect_ok(call("GET", "/customers/alice/holds", alice))
+    # another customer's token on the same connection acts as that customer
+    # (alice's list reads as nobody's to bob)
+    expect_error(call("GET", "/customers/alice/holds", bob), 404, "not_found")
+    o = expect_ok(call("POST", "/orders", bob, {"items": [{"item": "it", "quantity": 1}]}), 201)
+    assert o["customer"] == "bob"
+    expect_ok(call("GET", "/customers/alice/holds", alice))
+    # a tampered copy of the remembered token is verified, not matched
+    expect_error(call("GET", "/customers/alice/holds", alice[:-1] + ("A" if alice[-1] != "A" else "B")),
+                 401, "unauthorized")
+    expect_ok(call("GET", "/customers/alice/holds", alice))
+    # expiry: the clock moves on another connection; this one remembered alice
+    srv.advance(61)
+    expect_error(call("GET", "/customers/alice/holds", alice), 401, "unauthorized")
+    # the admin key, then no credential: the memo does not make it admin
+    expect_ok(call("POST", "/items/it/restock", srv.key, {"quantity": 1}))
+    expect_error(call("POST", "/items/it/restock", None, {"quantity": 1}), 401, "unauthorized")
+    expect_error(call("POST", "/items/it/restock", bob, {"quantity": 1}), 403, "forbidden")
+    conn.close()
