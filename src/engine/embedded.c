@@ -124,6 +124,7 @@ struct embedded {
 	int64_t last_batch_ms; /* sequencer: real time of the last batch */
 	uint64_t next_seq;   /* sequencer */
 	_Atomic uint64_t last_seq;
+	_Atomic uint64_t applied_batches;
 
 	/* Sequencer -> writer -> syncers -> completer, all under w_mu. The
 	 * writer issues buffers in order into ring (issued); syncers claim them
@@ -582,7 +583,8 @@ static void *sequencer_main(void *arg)
 		}
 		struct hf_request *head = e->q_head, *r = head, *last = NULL;
 		uint32_t n = 0;
-		while (r && n < e->opt.batch_max) {
+		/* A chain submitted as one (hf_engine_submit_many) is not split. */
+		while (r && (n < e->opt.batch_max || (last && last->chain_rest))) {
 			last = r;
 			r = r->next;
 			n++;
@@ -630,6 +632,7 @@ static void *sequencer_main(void *arg)
 				buf_push_request(e->open, r);
 			}
 			atomic_store(&e->last_seq, e->next_seq - 1);
+			atomic_fetch_add(&e->applied_batches, 1);
 
 			pthread_mutex_lock(&e->w_mu);
 			e->seq_busy = false;
@@ -957,17 +960,21 @@ static void *snapshotter_main(void *arg)
 
 /* ---- the interface ------------------------------------------------------ */
 
-static int embedded_submit(struct hf_engine *base, struct hf_request *req)
+static int embedded_submit(struct hf_engine *base, struct hf_request *const *reqs, uint32_t n)
 {
 	struct embedded *e = (struct embedded *)base;
-	HF_ASSERT(req && req->done);
+	HF_ASSERT(n >= 1 && n <= e->cfg.queue_max);
 	if (atomic_load(&e->failed))
 		return HF_ENGINE_FAILED;
-	req->next = NULL;
-	req->status = HF_ENGINE_OK;
+	for (uint32_t i = 0; i < n; i++) {
+		HF_ASSERT(reqs[i] && reqs[i]->done);
+		reqs[i]->next = i + 1 < n ? reqs[i + 1] : NULL;
+		reqs[i]->chain_rest = n - 1 - i;
+		reqs[i]->status = HF_ENGINE_OK;
+	}
 	pthread_mutex_lock(&e->q_mu);
 	HF_ASSERT(!e->closing);
-	if (e->q_len >= e->cfg.queue_max) {
+	if (e->q_len + n > e->cfg.queue_max) {
 		pthread_mutex_unlock(&e->q_mu);
 		pthread_mutex_lock(&e->st_mu);
 		e->st.queue_full++;
@@ -975,11 +982,11 @@ static int embedded_submit(struct hf_engine *base, struct hf_request *req)
 		return HF_ENGINE_FULL;
 	}
 	if (e->q_tail)
-		e->q_tail->next = req;
+		e->q_tail->next = reqs[0];
 	else
-		e->q_head = req;
-	e->q_tail = req;
-	e->q_len++;
+		e->q_head = reqs[0];
+	e->q_tail = reqs[n - 1];
+	e->q_len += n;
 	bool wake = e->q_waiting;
 	pthread_mutex_unlock(&e->q_mu);
 	if (wake)
@@ -1036,6 +1043,7 @@ static void embedded_stats(struct hf_engine *base, struct hf_engine_stats *out)
 	out->durable_seq = e->durable_seq;
 	pthread_mutex_unlock(&e->w_mu);
 	out->failed = (uint64_t)atomic_load(&e->failed);
+	out->applied_batches = atomic_load(&e->applied_batches);
 }
 
 static const struct hf_sm *embedded_sm(const struct hf_engine *base)

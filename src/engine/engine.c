@@ -30,7 +30,12 @@ struct hf_engine *hf_engine_open(const struct hf_engine_config *cfg, char *err, 
 
 int hf_engine_submit(struct hf_engine *e, struct hf_request *req)
 {
-	return e->ops->submit(e, req);
+	return e->ops->submit(e, &req, 1);
+}
+
+int hf_engine_submit_many(struct hf_engine *e, struct hf_request *const *reqs, uint32_t n)
+{
+	return e->ops->submit(e, reqs, n);
 }
 
 int64_t hf_engine_clock_advance(struct hf_engine *e, int64_t ms)

@@ -43,6 +43,7 @@ struct hf_request {
 	 * server answers 503). */
 	int32_t status;
 	struct hf_request *next;     /* engine-private queue link */
+	uint32_t chain_rest;         /* engine-private: requests submitted with this one after it */
 };
 
 /* Submit results and request status. */
@@ -82,12 +83,20 @@ struct hf_engine *hf_engine_open(const struct hf_engine_config *cfg, char *err, 
  * has stopped on a disk error. In both, done will not be called. */
 int hf_engine_submit(struct hf_engine *e, struct hf_request *req);
 
+/* Submits reqs[0..n) as one (POST /batch): all are queued or none (each
+ * counts against the queue bound, so n <= queue_max), and they are applied
+ * back to back, in order, in one sequencer batch: one group commit makes
+ * them all durable. Each still gets its own reply and done call. Returns
+ * as hf_engine_submit. */
+int hf_engine_submit_many(struct hf_engine *e, struct hf_request *const *reqs, uint32_t n);
+
 /* With test_clock: moves the clock forward (the next batch applies at the
  * new time, expiring holds). Returns the new now_ms. */
 int64_t hf_engine_clock_advance(struct hf_engine *e, int64_t ms);
 
 struct hf_engine_stats {
-	uint64_t batches, records, fsyncs;
+	uint64_t batches, records, fsyncs; /* batches: log writes (group commits) */
+	uint64_t applied_batches;    /* sequencer batches (one or more per log write) */
 	uint64_t queue_depth, queue_full;
 	uint64_t fsync_us_last, fsync_us_max;
 	uint64_t batch_records_last, batch_records_max;

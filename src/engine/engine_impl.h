@@ -14,7 +14,7 @@
 
 struct hf_engine_ops {
 	const char *name;
-	int (*submit)(struct hf_engine *e, struct hf_request *req);
+	int (*submit)(struct hf_engine *e, struct hf_request *const *reqs, uint32_t n);
 	int64_t (*clock_advance)(struct hf_engine *e, int64_t ms);
 	void (*stats)(struct hf_engine *e, struct hf_engine_stats *out);
 	const struct hf_sm *(*sm)(const struct hf_engine *e);

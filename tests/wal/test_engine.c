@@ -262,6 +262,81 @@ static void test_queue_full(void **state)
 	wt_rmtree(dir);
 }
 
+/* hf_engine_submit_many: a chain is applied in one sequencer batch even
+ * past batch_max, in order, and the request after it starts a new batch. */
+static int order_seen;
+static void order_read(struct hf_request *req, const struct hf_sm *sm, int64_t now)
+{
+	(void)sm, (void)now;
+	req->reply.index = (uint32_t)order_seen++; /* sequencer thread only */
+}
+
+static void test_submit_many_one_batch(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	cfg.queue_max = 64;
+	struct hf_embedded_options opt = {.batch_max = 4};
+	char err[512] = "";
+	struct hf_engine *e = hf_embedded_open(&cfg, &opt, NULL, err, sizeof err);
+	if (!e)
+		fail_msg("open: %s", err);
+	sem_init(&park_in, 0, 0);
+	sem_init(&park_out, 0, 0);
+	int done = 0;
+	enum { CHAIN = 10 };
+	struct hf_request park, chain[CHAIN], after, *ptrs[CHAIN];
+	memset(&park, 0, sizeof park);
+	park.read = park_read;
+	park.done = count_done;
+	park.ctx = &done;
+	assert_int_equal(hf_engine_submit(e, &park), HF_ENGINE_OK);
+	sem_wait(&park_in); /* the sequencer is inside park_read: the queue is ours */
+	memset(chain, 0, sizeof chain);
+	for (int i = 0; i < CHAIN; i++) {
+		chain[i].cmd.type = HF_CMD_TICK;
+		if (i % 2) /* reads and writes mixed: both keep their place */
+			chain[i].read = order_read;
+		chain[i].done = count_done;
+		chain[i].ctx = &done;
+		ptrs[i] = &chain[i];
+	}
+	assert_int_equal(hf_engine_submit_many(e, ptrs, CHAIN), HF_ENGINE_OK);
+	/* more than the queue has room for (10 + 55 > 64): refused whole */
+	struct hf_request spare[55], *too_many[55];
+	memset(spare, 0, sizeof spare);
+	for (int i = 0; i < 55; i++) {
+		spare[i].cmd.type = HF_CMD_TICK;
+		spare[i].done = count_done;
+		spare[i].ctx = &done;
+		too_many[i] = &spare[i];
+	}
+	assert_int_equal(hf_engine_submit_many(e, too_many, 55), HF_ENGINE_FULL);
+	memset(&after, 0, sizeof after);
+	after.read = order_read;
+	after.done = count_done;
+	after.ctx = &done;
+	assert_int_equal(hf_engine_submit(e, &after), HF_ENGINE_OK);
+	struct hf_engine_stats st0, st1;
+	hf_engine_stats(e, &st0);
+	sem_post(&park_out);
+	while (__atomic_load_n(&done, __ATOMIC_SEQ_CST) < 1 + CHAIN + 1)
+		usleep(1000);
+	hf_engine_stats(e, &st1);
+	/* park's batch, the chain as one (10 > batch_max 4), then `after`;
+	 * split at batch_max it would be 1 + 3 */
+	assert_int_equal(st1.applied_batches - st0.applied_batches, 3);
+	for (int i = 1; i < CHAIN; i += 2)
+		assert_int_equal(chain[i].reply.index, (uint32_t)(i / 2));
+	assert_int_equal(after.reply.index, CHAIN / 2);
+	for (int i = 0; i < CHAIN; i++)
+		assert_int_equal(chain[i].status, HF_ENGINE_OK);
+	hf_engine_close(e);
+	wt_rmtree(dir);
+}
+
 static void test_config_stored(void **state)
 {
 	(void)state;
@@ -379,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_restart_same_digest),
 		cmocka_unit_test(test_test_clock_expires),
 		cmocka_unit_test(test_queue_full),
+		cmocka_unit_test(test_submit_many_one_batch),
 		cmocka_unit_test(test_config_stored),
 		cmocka_unit_test(test_fsync_off_and_segments),
 		cmocka_unit_test(test_idle_tick_expires),
