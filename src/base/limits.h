@@ -101,6 +101,15 @@
  * answers 503 + Retry-After instead of queueing without bound (the queue
  * is memory, and a deep queue is only latency nobody waits for). */
 #define HF_ENGINE_QUEUE_MAX 16384u
+/* Operations in one POST /batch. A batch is applied in one sequencer
+ * batch and answered as one response: 100 buy-now operations are ~10 KiB
+ * of JSON in and ~40 KiB out, amortise the per-request costs (HTTP,
+ * credential, wakeups) a hundredfold, and keep the sequencer's batch, and
+ * so the latency of everyone queued behind it, small. */
+#define HF_BATCH_OPS_MAX 100u
+/* An operation's method and path (and idempotency_key) as text. */
+#define HF_BATCH_METHOD_MAX 8u
+#define HF_BATCH_PATH_MAX 512u
 /* Retry-After (seconds) on 503. */
 #define HF_HTTP_RETRY_AFTER_S 1u
 /* Customer tokens: lifetime bounds (a token is a bearer secret; a day is

@@ -84,7 +84,7 @@ struct hf_engine *hf_engine_open(const struct hf_engine_config *cfg, char *err, 
 int hf_engine_submit(struct hf_engine *e, struct hf_request *req);
 
 /* Submits reqs[0..n) as one (POST /batch): all are queued or none (each
- * counts against the queue bound, so n <= queue_max), and they are applied
+ * counts against the queue bound: n > queue_max is always FULL), applied
  * back to back, in order, in one sequencer batch: one group commit makes
  * them all durable. Each still gets its own reply and done call. Returns
  * as hf_engine_submit. */

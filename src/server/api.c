@@ -519,6 +519,9 @@ static void ok_metrics(struct hf_req *r)
 #define CUS HF_AUTH_CUSTOMER
 #define ADM HF_AUTH_ADMIN
 
+static int prep_batch(struct hf_req *r);
+static void ok_batch(struct hf_req *r);
+
 /* Columns: method, path, who, body schema, command (a write) or
  * HF_CMD_NONE, status on success, body limit, prepare, read, render_ok. */
 static const struct hf_route routes[] = {
@@ -547,6 +550,7 @@ static const struct hf_route routes[] = {
 	{"POST", "/admin/clock", ADM, HF_BODY_CLOCK, HF_CMD_NONE, 200, BODY, prep_clock, read_clock, ok_clock},
 	{"GET", "/metrics", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, NULL, read_metrics, ok_metrics},
 	{"GET", "/health", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_health, NULL, NULL},
+	{"POST", "/batch", CUS, HF_BODY_BATCH, HF_CMD_NONE, 200, BODY, prep_batch, NULL, ok_batch},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -709,41 +713,13 @@ int hf_api_precheck(struct hf_req *r)
 	return HF_SUBMIT;
 }
 
-int hf_api_dispatch(struct hf_req *r)
+/* The steps after the body is read, shared by a request and an operation
+ * of a batch: acting customer (403), Idempotency-Key (400), prepare. fp is
+ * the request's fingerprint (hf_jsonin_parse_keyed) when it has a key. */
+static int command_steps(struct hf_req *r, uint64_t fp)
 {
-	if (r->route_index == -1) {
-		hf_render_error(r, 404, "not_found", "no such route");
-		return HF_ANSWERED;
-	}
-	if (r->route_index == -2) {
-		hf_render_error(r, 405, "bad_request", "method not allowed on this path");
-		return HF_ANSWERED;
-	}
 	const struct hf_route *rt = r->route;
 	struct hf_cmd *cmd = &r->ereq.cmd;
-
-	if (hf_api_precheck(r) == HF_ANSWERED)
-		return HF_ANSWERED;
-	if (r->body_too_large) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "the body is larger than %u bytes", rt->body_max);
-		hf_render_error(r, 413, "payload_too_large", msg);
-		return HF_ANSWERED;
-	}
-	if (r->body_len && rt->body == HF_BODY_NONE && !strcmp(rt->method, "GET")) {
-		hf_render_error(r, 400, "bad_request", "this route takes no body");
-		return HF_ANSWERED;
-	}
-	if (r->body_len && !json_content_type(r->content_type)) {
-		hf_render_error(r, 415, "bad_request", "the body must be Content-Type: application/json");
-		return HF_ANSWERED;
-	}
-	if (rt->body != HF_BODY_NONE || r->body_len) {
-		struct hf_jerr je;
-		if (hf_jsonin_parse((enum hf_body)rt->body, r->body, r->body_len, r->arena, cmd,
-				    &r->extra, &je) < 0)
-			return bad_field(r, (uint16_t)(je.status == 413 ? 413 : 400), je.path, je.msg);
-	}
 	if (rt->cmd != HF_CMD_NONE) {
 		cmd->type = rt->cmd;
 		cmd->admin = r->admin;
@@ -763,22 +739,198 @@ int hf_api_dispatch(struct hf_req *r)
 			size_t n = strlen(r->idem_key);
 			if (!hf_jsonin_id_ok(r->idem_key, n)) {
 				hf_render_error(r, 400, "bad_request",
-						"Idempotency-Key: expected 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+						r->batch ? "idempotency_key: expected 1 to 64 characters of A-Z a-z 0-9 . _ : -"
+							 : "Idempotency-Key: expected 1 to 64 characters of A-Z a-z 0-9 . _ : -");
 				return HF_ANSWERED;
 			}
 			cmd->idem_key.ptr = r->idem_key;
 			cmd->idem_key.len = (uint32_t)n;
-			uint64_t h = hf_hash_bytes(r->method, strlen(r->method), 0x686f6c64);
-			h = hf_hash_bytes(r->path, strlen(r->path) + 1, h);
-			cmd->idem_fingerprint = hf_hash_bytes(r->body ? r->body : "", r->body_len, h);
+			cmd->idem_fingerprint = fp;
 		}
 	}
 	if (rt->prepare && rt->prepare(r) == HF_ANSWERED)
 		return HF_ANSWERED;
+	if (r->n_submit)
+		return HF_SUBMIT; /* a batch's operations */
 	if (rt->cmd == HF_CMD_NONE && !rt->read)
 		return HF_ANSWERED;
 	r->ereq.read = rt->read;
 	return HF_SUBMIT;
+}
+
+int hf_api_dispatch(struct hf_req *r)
+{
+	if (r->route_index == -1) {
+		hf_render_error(r, 404, "not_found", "no such route");
+		return HF_ANSWERED;
+	}
+	if (r->route_index == -2) {
+		hf_render_error(r, 405, "bad_request", "method not allowed on this path");
+		return HF_ANSWERED;
+	}
+	const struct hf_route *rt = r->route;
+
+	if (hf_api_precheck(r) == HF_ANSWERED)
+		return HF_ANSWERED;
+	if (r->body_too_large) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "the body is larger than %u bytes", rt->body_max);
+		hf_render_error(r, 413, "payload_too_large", msg);
+		return HF_ANSWERED;
+	}
+	if (r->body_len && rt->body == HF_BODY_NONE && !strcmp(rt->method, "GET")) {
+		hf_render_error(r, 400, "bad_request", "this route takes no body");
+		return HF_ANSWERED;
+	}
+	if (r->body_len && !json_content_type(r->content_type)) {
+		hf_render_error(r, 415, "bad_request", "the body must be Content-Type: application/json");
+		return HF_ANSWERED;
+	}
+	uint64_t fp = 0;
+	if (rt->body != HF_BODY_BATCH && (rt->body != HF_BODY_NONE || r->body_len)) {
+		bool keyed = r->idem_key && rt->cmd != HF_CMD_NONE;
+		struct hf_jerr je;
+		if (hf_jsonin_parse_keyed((enum hf_body)rt->body, r->body, r->body_len, r->arena,
+					  &r->ereq.cmd, &r->extra, &je,
+					  keyed ? hf_jsonin_fp_seed(r->method, r->path) : 0,
+					  keyed ? &fp : NULL) < 0)
+			return bad_field(r, (uint16_t)(je.status == 413 ? 413 : 400), je.path, je.msg);
+	}
+	return command_steps(r, fp);
+}
+
+/* ---- POST /batch ------------------------------------------------------- */
+
+/* Only writes a customer makes: the rest (catalog, reads, tokens, clock)
+ * have no use in a batch and would make its answer unbounded or its
+ * credential ambiguous. */
+static bool batchable(const struct hf_route *rt)
+{
+	return rt->cmd != HF_CMD_NONE && rt->auth == HF_AUTH_CUSTOMER;
+}
+
+struct batch_routes {
+	int index[HF_BATCH_OPS_MAX];
+	struct hf_str param[HF_BATCH_OPS_MAX];
+};
+
+static int batch_route(void *ctx, uint32_t i, const char *method, const char *path)
+{
+	struct batch_routes *br = ctx;
+	HF_ASSERT(i < HF_BATCH_OPS_MAX);
+	br->index[i] = hf_route_match(method, path, &br->param[i]);
+	if (br->index[i] < 0 || !batchable(&routes[br->index[i]]))
+		return -1;
+	return routes[br->index[i]].body;
+}
+
+static int prep_batch(struct hf_req *r)
+{
+	if (r->idem_key) {
+		hf_render_error(r, 400, "bad_request",
+				"a batch takes no Idempotency-Key header: give each operation its idempotency_key");
+		return HF_ANSWERED;
+	}
+	struct batch_routes br;
+	struct hf_batch_op *ops;
+	uint32_t n;
+	struct hf_jerr je;
+	if (hf_jsonin_parse_batch(r->body, r->body_len, r->arena, batch_route, &br, &ops, &n, &je) < 0)
+		return bad_field(r, (uint16_t)(je.status == 413 ? 413 : 400), je.path, je.msg);
+	r->ops = hf_arena_alloc(r->arena, n * sizeof(*r->ops));
+	r->submit = hf_arena_alloc(r->arena, n * sizeof(*r->submit));
+	if (!r->ops || !r->submit) {
+		hf_render_error(r, 503, "overloaded", "out of memory");
+		return HF_ANSWERED;
+	}
+	r->n_ops = n;
+	for (uint32_t i = 0; i < n; i++) {
+		struct hf_req *o = &r->ops[i];
+		const struct hf_batch_op *op = &ops[i];
+		o->srv = r->srv;
+		o->conn = r->conn;
+		o->arena = r->arena;
+		o->batch = r;
+		o->t0_ns = r->t0_ns;
+		o->method = op->method;
+		o->path = op->path;
+		o->idem_key = op->idem_key;
+		o->route_index = br.index[i];
+		o->route = br.index[i] >= 0 ? &routes[br.index[i]] : NULL;
+		o->param = br.param[i];
+		o->cred_checked = o->cred_ok = true;
+		o->admin = r->admin;
+		o->customer = r->customer;
+		o->stage = HF_STAGE_ANSWERED;
+		int rc;
+		if (o->route_index == -1) {
+			hf_render_error(o, 404, "not_found", "no such route");
+			continue;
+		}
+		if (o->route_index == -2) {
+			hf_render_error(o, 405, "bad_request", "method not allowed on this path");
+			continue;
+		}
+		if (!batchable(o->route)) {
+			hf_render_error(o, 400, "bad_request",
+					"not allowed in a batch: only POST /holds, POST /holds/{id}/add|remove|extend|confirm, DELETE /holds/{id}, POST /orders, POST /orders/{id}/cancel");
+			continue;
+		}
+		if (!op->parsed) {
+			bad_field(o, (uint16_t)(op->err.status == 413 ? 413 : 400), op->err.path,
+				  op->err.msg);
+			continue;
+		}
+		o->ereq.cmd = op->cmd;
+		o->extra = op->extra;
+		rc = command_steps(o, op->fingerprint);
+		if (rc == HF_SUBMIT) {
+			o->stage = HF_STAGE_PARKED;
+			o->ereq.ctx = o;
+			r->submit[r->n_submit++] = &o->ereq;
+		}
+	}
+	if (r->n_submit == 0) {
+		hf_jw_init(&r->out, r->arena);
+		r->status = 200;
+		ok_batch(r);
+		return HF_ANSWERED;
+	}
+	return HF_SUBMIT;
+}
+
+/* {"results": [{"status": 201, "body": {...}}, ...]}: each operation's
+ * answer as its own request would have had it, in order. */
+static void ok_batch(struct hf_req *r)
+{
+	struct hf_jw *jw = &r->out;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "results");
+	hf_jw_arr(jw);
+	for (uint32_t i = 0; i < r->n_ops; i++) {
+		struct hf_req *o = &r->ops[i];
+		if (o->stage == HF_STAGE_PARKED) {
+			hf_api_finish(o);
+			o->stage = HF_STAGE_ANSWERED;
+		}
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "status");
+		hf_jw_u64(jw, o->status);
+		if (o->replayed) {
+			hf_jw_key(jw, "replayed");
+			hf_jw_bool(jw, true);
+		}
+		hf_jw_key(jw, "body");
+		if (o->out.oom)
+			jw->oom = true;
+		else if (o->out.len)
+			hf_jw_json(jw, o->out.buf, o->out.len);
+		else
+			hf_jw_null(jw);
+		hf_jw_obj_end(jw);
+	}
+	hf_jw_arr_end(jw);
+	hf_jw_obj_end(jw);
 }
 
 void hf_api_finish(struct hf_req *r)

@@ -253,6 +253,27 @@ static void on_done(struct hf_request *q)
 	MHD_resume_connection(r->mc);
 }
 
+/* An operation of a batch is done: the last one resumes the batch. */
+static void on_op_done(struct hf_request *q)
+{
+	struct hf_req *r = ((struct hf_req *)q->ctx)->batch;
+	if (atomic_fetch_sub(&r->pending, 1) == 1)
+		MHD_resume_connection(r->mc);
+}
+
+static int submit(struct hf_server *s, struct hf_req *r)
+{
+	if (!r->n_submit) {
+		r->ereq.ctx = r;
+		r->ereq.done = on_done;
+		return hf_engine_submit(s->engine, &r->ereq);
+	}
+	for (uint32_t i = 0; i < r->n_submit; i++)
+		r->submit[i]->done = on_op_done; /* ctx: the operation (api.c) */
+	atomic_store(&r->pending, r->n_submit);
+	return hf_engine_submit_many(s->engine, r->submit, r->n_submit);
+}
+
 static bool append_body(struct hf_req *r, const char *data, size_t n)
 {
 	uint32_t max = r->route ? r->route->body_max : HF_HTTP_BODY_MAX;
@@ -406,11 +427,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 			atomic_fetch_sub(&s->in_flight, 1);
 			return answer(r);
 		}
-		r->ereq.ctx = r;
-		r->ereq.done = on_done;
 		r->stage = HF_STAGE_PARKED;
 		MHD_suspend_connection(mc);
-		int rc = hf_engine_submit(s->engine, &r->ereq);
+		int rc = submit(s, r);
 		if (rc != HF_ENGINE_OK) {
 			r->ereq.status = rc;
 			MHD_resume_connection(mc);

@@ -10,9 +10,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/assert.h"
+#include "base/hash.h"
 #include "base/limits.h"
 #include "server/jsonw.h"
 
@@ -203,50 +205,70 @@ uint64_t hf_jsonin_booking_id(char prefix, const char *s, size_t n)
 	return v;
 }
 
+/* The path of the field being walked, kept as segments and only turned
+ * into text when something fails (formatting it at every field was a
+ * measured part of the request cost). Bodies nest at most 3 deep (a
+ * field, an array index, a field); deeper segments are dropped from the
+ * text, not from the walk. */
+#define JIN_DEPTH_MAX 8
+
+struct jin_seg {
+	const char *name; /* NULL: an array index */
+	long idx;
+};
+
 struct jin {
 	struct hf_arena *arena;
 	struct hf_jerr *err;
-	char path[128];
-	size_t path_len;
+	struct jin_seg seg[JIN_DEPTH_MAX];
+	size_t depth;
 };
+
+/* Writes the path ("seats[3].price") into out. Returns its length. */
+static size_t jin_path(const struct jin *j, char *out, size_t cap)
+{
+	size_t n = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < j->depth && i < JIN_DEPTH_MAX && n + 1 < cap; i++) {
+		int w = j->seg[i].name
+				? snprintf(out + n, cap - n, "%s%s", n ? "." : "", j->seg[i].name)
+				: snprintf(out + n, cap - n, "[%ld]", j->seg[i].idx);
+		if (w < 0)
+			break;
+		n = n + (size_t)w < cap ? n + (size_t)w : cap - 1;
+	}
+	return n;
+}
 
 __attribute__((format(printf, 3, 4))) static int jin_fail(struct jin *j, unsigned status,
 							     const char *fmt, ...)
 {
 	struct hf_jerr *e = j->err;
 	e->status = status;
-	snprintf(e->path, sizeof(e->path), "%.*s", (int)j->path_len, j->path);
+	size_t plen = jin_path(j, e->path, sizeof(e->path));
 	va_list ap;
 	va_start(ap, fmt);
 	char m[200];
 	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
-	if (j->path_len)
+	if (plen)
 		snprintf(e->msg, sizeof(e->msg), "%s: %s", e->path, m);
 	else
 		snprintf(e->msg, sizeof(e->msg), "%s", m);
 	return -1;
 }
 
-/* Appends ".name" or "[i]" to the path; returns the old length to restore. */
+/* Enters ".name" or "[i]"; returns the old depth to restore. */
 static size_t path_push(struct jin *j, const char *name, long idx)
 {
-	size_t old = j->path_len;
-	int n;
-	if (name)
-		n = snprintf(j->path + old, sizeof(j->path) - old, "%s%s", old ? "." : "", name);
-	else
-		n = snprintf(j->path + old, sizeof(j->path) - old, "[%ld]", idx);
-	if (n > 0)
-		j->path_len = old + (size_t)n < sizeof(j->path) ? old + (size_t)n : sizeof(j->path) - 1;
+	size_t old = j->depth;
+	if (j->depth < JIN_DEPTH_MAX)
+		j->seg[j->depth] = (struct jin_seg){name, idx};
+	j->depth++;
 	return old;
 }
 
-static void path_pop(struct jin *j, size_t old)
-{
-	j->path_len = old;
-	j->path[old] = 0;
-}
+static void path_pop(struct jin *j, size_t old) { j->depth = old; }
 
 static int jin_string(struct jin *j, const json_t *v, const struct hf_jfield *f,
 		      struct hf_str *out)
@@ -396,12 +418,14 @@ static int jin_object(struct jin *j, const json_t *obj, const struct hf_jschema 
 		while (i < s->n && strcmp(s->fields[i].name, key))
 			i++;
 		if (i == s->n) {
+			char where[128];
+			size_t wn = jin_path(j, where, sizeof(where));
 			size_t old = path_push(j, key, 0);
 			jin_fail(j, 400, "unknown field");
 			path_pop(j, old);
 			/* The message names the field even when the path is cut. */
 			snprintf(j->err->msg, sizeof(j->err->msg), "unknown field '%.100s'%s%.100s",
-				 key, j->path_len ? " in " : "", j->path);
+				 key, wn ? " in " : "", where);
 			return -1;
 		}
 	}
@@ -420,15 +444,38 @@ static int jin_object(struct jin *j, const json_t *obj, const struct hf_jschema 
 	return 0;
 }
 
-int hf_jsonin_parse(enum hf_body which, const char *body, size_t len, struct hf_arena *arena,
-		    struct hf_cmd *cmd, struct hf_body_extra *extra, struct hf_jerr *err)
+/* A body as the walker reads it: the status body's "expect" defaults to
+ * any status. */
+static int parse_root(struct jin *j, const json_t *root, enum hf_body which, struct hf_cmd *cmd,
+		      struct hf_body_extra *extra)
 {
 	HF_ASSERT(which < HF_BODY_COUNT);
-	memset(err, 0, sizeof(*err));
-	memset(extra, 0, sizeof(*extra));
-	struct jin j = {.arena = arena, .err = err};
 	if (which == HF_BODY_STATUS)
 		cmd->u.order_op.expect = HF_ORDER_STATUS_ANY;
+	return jin_object(j, root, &bodies[which], cmd, extra);
+}
+
+uint64_t hf_jsonin_fp_seed(const char *method, const char *path)
+{
+	uint64_t h = hf_hash_bytes(method, strlen(method), 0x686f6c64);
+	return hf_hash_bytes(path, strlen(path) + 1, h);
+}
+
+/* The fingerprint of an accepted body: its JSON in one canonical form
+ * (compact, keys sorted), so a retry that spells the same body otherwise
+ * (spaces, key order) is the same request. */
+static int fingerprint(struct jin *j, const json_t *v, uint64_t seed, uint64_t *out)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	if (!text)
+		return jin_fail(j, 503, "out of memory");
+	*out = hf_hash_bytes(text, strlen(text), seed);
+	free(text);
+	return 0;
+}
+
+static json_t *load(struct jin *j, const char *body, size_t len)
+{
 	size_t i = 0;
 	while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n'))
 		i++;
@@ -437,9 +484,158 @@ int hf_jsonin_parse(enum hf_body which, const char *body, size_t len, struct hf_
 	json_error_t je;
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root)
-		return jin_fail(&j, 400, "malformed JSON at line %d column %d: %s", je.line,
-				je.column, je.text);
-	int rc = jin_object(&j, root, &bodies[which], cmd, extra);
+		jin_fail(j, 400, "malformed JSON at line %d column %d: %s", je.line, je.column, je.text);
+	return root;
+}
+
+int hf_jsonin_parse_keyed(enum hf_body which, const char *body, size_t len,
+			  struct hf_arena *arena, struct hf_cmd *cmd, struct hf_body_extra *extra,
+			  struct hf_jerr *err, uint64_t fp_seed, uint64_t *fp)
+{
+	memset(err, 0, sizeof(*err));
+	memset(extra, 0, sizeof(*extra));
+	struct jin j = {.arena = arena, .err = err};
+	json_t *root = load(&j, body, len);
+	if (!root)
+		return -1;
+	int rc = parse_root(&j, root, which, cmd, extra);
+	if (rc == 0 && fp)
+		rc = fingerprint(&j, root, fp_seed, fp);
+	json_decref(root);
+	return rc;
+}
+
+int hf_jsonin_parse(enum hf_body which, const char *body, size_t len, struct hf_arena *arena,
+		    struct hf_cmd *cmd, struct hf_body_extra *extra, struct hf_jerr *err)
+{
+	return hf_jsonin_parse_keyed(which, body, len, arena, cmd, extra, err, 0, NULL);
+}
+
+/* ---- POST /batch ------------------------------------------------------- */
+
+/* A string member of an operation, copied into the arena; absent: *out
+ * stays NULL (an error when required). */
+static int op_string(struct jin *j, const json_t *op, const char *name, bool required,
+		     size_t max, const char **out)
+{
+	const json_t *v = json_object_get(op, name);
+	size_t old = path_push(j, name, 0);
+	if (!v || json_is_null(v)) {
+		if (required)
+			return jin_fail(j, 400, "required field is missing");
+		path_pop(j, old);
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) < 1 || json_string_length(v) > max)
+		return jin_fail(j, 400, "expected a string of 1 to %zu bytes", max);
+	*out = hf_arena_strndup(j->arena, json_string_value(v), json_string_length(v));
+	if (!*out)
+		return jin_fail(j, 503, "out of memory");
+	path_pop(j, old);
+	return 0;
+}
+
+static const char *const op_fields[] = {"method", "path", "body", "idempotency_key"};
+
+static int parse_op(struct jin *j, const json_t *v, uint32_t i, hf_batch_route_fn route,
+		    void *ctx, struct hf_batch_op *op)
+{
+	if (!json_is_object(v))
+		return jin_fail(j, 400, "expected an object {\"method\", \"path\", \"body\"?, \"idempotency_key\"?}");
+	const char *key;
+	json_t *m;
+	json_object_foreach((json_t *)v, key, m) {
+		size_t k = 0;
+		while (k < N(op_fields) && strcmp(op_fields[k], key))
+			k++;
+		if (k == N(op_fields)) {
+			size_t old = path_push(j, key, 0);
+			jin_fail(j, 400, "unknown field");
+			path_pop(j, old);
+			snprintf(j->err->msg, sizeof(j->err->msg), "unknown field '%.100s' in ops[%u]",
+				 key, i);
+			return -1;
+		}
+	}
+	if (op_string(j, v, "method", true, HF_BATCH_METHOD_MAX, &op->method) < 0 ||
+	    op_string(j, v, "path", true, HF_BATCH_PATH_MAX, &op->path) < 0 ||
+	    op_string(j, v, "idempotency_key", false, HF_BATCH_PATH_MAX, &op->idem_key) < 0)
+		return -1;
+	op->body = route(ctx, i, op->method, op->path);
+	if (op->body < 0)
+		return 0; /* the caller answers this operation; its body is not read */
+	/* The operation's own errors are its answer, not the batch's. */
+	const json_t *b = json_object_get(v, "body");
+	json_t *empty = NULL;
+	if (!b || json_is_null(b))
+		b = empty = json_object();
+	struct jin oj = {.arena = j->arena, .err = &op->err};
+	int rc = b ? parse_root(&oj, b, (enum hf_body)op->body, &op->cmd, &op->extra)
+		   : jin_fail(&oj, 503, "out of memory");
+	if (rc == 0 && op->idem_key)
+		rc = fingerprint(&oj, b, hf_jsonin_fp_seed(op->method, op->path), &op->fingerprint);
+	op->parsed = rc == 0;
+	json_decref(empty);
+	return 0;
+}
+
+int hf_jsonin_parse_batch(const char *body, size_t len, struct hf_arena *arena,
+			  hf_batch_route_fn route, void *ctx, struct hf_batch_op **ops,
+			  uint32_t *n_ops, struct hf_jerr *err)
+{
+	memset(err, 0, sizeof(*err));
+	*ops = NULL;
+	*n_ops = 0;
+	struct jin j = {.arena = arena, .err = err};
+	json_t *root = load(&j, body, len);
+	if (!root)
+		return -1;
+	int rc = -1;
+	const char *key;
+	json_t *v;
+	if (!json_is_object(root)) {
+		jin_fail(&j, 400, "expected an object {\"ops\": [...]}");
+		goto out;
+	}
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "ops")) {
+			size_t old = path_push(&j, key, 0);
+			jin_fail(&j, 400, "unknown field");
+			path_pop(&j, old);
+			snprintf(err->msg, sizeof(err->msg), "unknown field '%.100s'", key);
+			goto out;
+		}
+	}
+	const json_t *arr = json_object_get(root, "ops");
+	path_push(&j, "ops", 0);
+	if (!arr) {
+		jin_fail(&j, 400, "required field is missing");
+		goto out;
+	}
+	if (!json_is_array(arr) || json_array_size(arr) == 0) {
+		jin_fail(&j, 400, "expected an array of 1 to %u operations", HF_BATCH_OPS_MAX);
+		goto out;
+	}
+	size_t n = json_array_size(arr);
+	if (n > HF_BATCH_OPS_MAX) {
+		jin_fail(&j, 413, "at most %u operations are allowed in one batch", HF_BATCH_OPS_MAX);
+		goto out;
+	}
+	struct hf_batch_op *o = hf_arena_alloc(arena, n * sizeof(*o));
+	if (!o) {
+		jin_fail(&j, 503, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		path_push(&j, NULL, (long)i);
+		if (parse_op(&j, json_array_get(arr, i), (uint32_t)i, route, ctx, &o[i]) < 0)
+			goto out;
+		path_pop(&j, 1);
+	}
+	*ops = o;
+	*n_ops = (uint32_t)n;
+	rc = 0;
+out:
 	json_decref(root);
 	return rc;
 }

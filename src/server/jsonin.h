@@ -39,6 +39,7 @@ enum hf_body {
 	HF_BODY_STATUS,         /* POST /orders/{id}/status */
 	HF_BODY_TOKEN,          /* POST /tokens */
 	HF_BODY_CLOCK,          /* POST /admin/clock */
+	HF_BODY_BATCH,          /* POST /batch: read by hf_jsonin_parse_batch, not by the table */
 	HF_BODY_COUNT,
 };
 
@@ -61,6 +62,42 @@ struct hf_jerr {
 int hf_jsonin_parse(enum hf_body which, const char *body, size_t len, struct hf_arena *arena,
 		    struct hf_cmd *cmd /* out */, struct hf_body_extra *extra /* out */,
 		    struct hf_jerr *err /* out */);
+
+/* hf_jsonin_parse, and with fp not NULL also the Idempotency-Key
+ * fingerprint of the request: fp_seed (hf_jsonin_fp_seed) and the body's
+ * JSON in canonical form (compact, keys sorted), so a retry that spells
+ * the same body otherwise is the same request. */
+int hf_jsonin_parse_keyed(enum hf_body which, const char *body, size_t len,
+			  struct hf_arena *arena, struct hf_cmd *cmd /* out */,
+			  struct hf_body_extra *extra /* out */, struct hf_jerr *err /* out */,
+			  uint64_t fp_seed, uint64_t *fp /* out */);
+uint64_t hf_jsonin_fp_seed(const char *method, const char *path);
+
+/* POST /batch {"ops": [{"method", "path", "body"?, "idempotency_key"?}, ...]}:
+ * 1 to HF_BATCH_OPS_MAX operations. The envelope's errors (malformed JSON,
+ * unknown fields, ops missing, empty or too long, an operation without a
+ * method or path) refuse the whole batch: -1 with err ("ops[3].path").
+ * Each operation is then routed by `route` (its enum hf_body, or -1: not
+ * a route a batch may carry; its body is not read) and its body read as
+ * that route's; an operation's body errors are its own (parsed false, err),
+ * the others go on. */
+typedef int (*hf_batch_route_fn)(void *ctx, uint32_t i, const char *method, const char *path);
+
+struct hf_batch_op {
+	const char *method, *path;  /* NUL-terminated, in the arena */
+	const char *idem_key;       /* NULL: none (not yet checked as an id) */
+	int body;                   /* route's enum hf_body; -1: not routed */
+	bool parsed;                /* body read into cmd and extra; else err */
+	struct hf_cmd cmd;
+	struct hf_body_extra extra;
+	uint64_t fingerprint;       /* with idem_key */
+	struct hf_jerr err;
+};
+
+int hf_jsonin_parse_batch(const char *body, size_t len, struct hf_arena *arena,
+			  hf_batch_route_fn route, void *ctx,
+			  struct hf_batch_op **ops /* out, in the arena */, uint32_t *n_ops /* out */,
+			  struct hf_jerr *err /* out */);
 
 /* [A-Za-z0-9._:-]{1,64}: event, seat, item, customer ids, idempotency keys. */
 bool hf_jsonin_id_ok(const char *s, size_t n);

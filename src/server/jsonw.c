@@ -67,6 +67,12 @@ static void jw_sep(struct hf_jw *jw)
 	jw->first[jw->depth] = false;
 }
 
+void hf_jw_json(struct hf_jw *jw, const char *s, size_t n)
+{
+	jw_sep(jw);
+	hf_jw_raw(jw, s, n);
+}
+
 static void jw_open(struct hf_jw *jw, const char *c)
 {
 	jw_sep(jw);

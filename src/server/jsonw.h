@@ -47,6 +47,9 @@ void hf_jw_u64(struct hf_jw *jw, uint64_t v);
 void hf_jw_bool(struct hf_jw *jw, bool v);
 void hf_jw_null(struct hf_jw *jw);
 void hf_jw_time(struct hf_jw *jw, int64_t ms); /* "2026-11-22T20:00:00Z" */
+/* A value that is already JSON text (another writer's output), placed as
+ * one value. */
+void hf_jw_json(struct hf_jw *jw, const char *s, size_t n);
 
 /* Writes ms since the epoch as RFC 3339 UTC ("...Z", with ".mmm" only when
  * ms is not a whole second) into out (>= HF_TIME_TEXT_MAX bytes, NUL

@@ -148,6 +148,15 @@ struct hf_req {
 	bool replayed;
 	const char *allow;        /* 405: the Allow header */
 	struct hf_jw out;
+	/* POST /batch: each operation is a request of its own (route,
+	 * command, answer) on this one's connection and credential; the
+	 * submitted ones go to the engine as one (hf_engine_submit_many). */
+	struct hf_req *ops;       /* n_ops of them, in the arena */
+	uint32_t n_ops;
+	struct hf_request **submit; /* the operations' engine requests */
+	uint32_t n_submit;
+	_Atomic uint32_t pending; /* submitted operations not yet done */
+	struct hf_req *batch;     /* an operation: its batch */
 };
 
 /* Step 1, headers in: credentials and role (401 / 403) before any body is

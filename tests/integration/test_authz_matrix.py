@@ -29,6 +29,10 @@ Expected, by the route's kind:
   create   (POST /holds, POST /orders; the body names the owner in
            "customer") none/bad/expired 401; other 403 (a token acting for
            someone else); owner, admin success
+  batch    (POST /batch) none/bad/expired 401; any valid credential 200,
+           each operation then answered as its own request would be
+           (test_batch.py checks the operations' rows: an order in the
+           owner's name is 403 for another customer)
 
 Every request is one that would otherwise succeed: the objects it names are
 made for it, fresh for each success (a confirm or a release can run once).
@@ -48,7 +52,7 @@ from conftest import BIN
 from helpers import state_dump
 
 CREDS = ("none", "bad", "expired", "other", "owner", "admin")
-WHO = {"public": "any", "admin": "admin", "owned": "customer", "create": "customer"}
+WHO = {"public": "any", "admin": "admin", "owned": "customer", "create": "customer", "batch": "customer"}
 ITEM = {"items": [{"item": "it", "quantity": 1}]}
 
 
@@ -131,6 +135,8 @@ ROWS = {
     ("POST", "/admin/clock"): ("admin", 200, lambda c: ("/admin/clock", {"advance_s": 1})),
     ("GET", "/metrics"): ("public", 200, lambda c: ("/metrics", None)),
     ("GET", "/health"): ("public", 200, lambda c: ("/health", None)),
+    ("POST", "/batch"): ("batch", 200, lambda c: ("/batch", {"ops": [
+        {"method": "POST", "path": "/orders", "body": {"customer": c.owner, **ITEM}}]})),
 }
 
 
@@ -140,6 +146,8 @@ def expected(kind, ok, cred):
         return ok, None
     if cred in ("none", "bad", "expired"):
         return 401, "unauthorized"
+    if kind == "batch":
+        return ok, None
     if kind == "admin":
         return 403, "forbidden"
     if cred == "owner":

@@ -170,6 +170,83 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The Idempotency-Key fingerprint: one canonical form of the JSON. */
+static uint64_t fp_of(const char *body)
+{
+	struct hf_cmd cmd;
+	struct hf_body_extra x;
+	struct hf_jerr e;
+	uint64_t fp = 0;
+	memset(&cmd, 0, sizeof(cmd));
+	assert_int_equal(hf_jsonin_parse_keyed(HF_BODY_LINES, body, strlen(body), &arena, &cmd, &x, &e,
+					       hf_jsonin_fp_seed("POST", "/orders"), &fp),
+			 0);
+	return fp;
+}
+
+static void test_fingerprint(void **state)
+{
+	(void)state;
+	uint64_t a = fp_of("{\"items\":[{\"item\":\"mug\",\"quantity\":1}]}");
+	assert_true(a == fp_of(" { \"items\" : [ {\"quantity\":1, \"item\":\"mug\"} ] }\n"));
+	assert_true(a != fp_of("{\"items\":[{\"item\":\"mug\",\"quantity\":2}]}"));
+	assert_true(hf_jsonin_fp_seed("POST", "/orders") != hf_jsonin_fp_seed("POST", "/holds"));
+}
+
+static int route_all_lines(void *ctx, uint32_t i, const char *method, const char *path)
+{
+	(void)ctx, (void)i, (void)method;
+	return strcmp(path, "/orders") ? -1 : HF_BODY_LINES;
+}
+
+static void expect_batch_bad(const char *body, unsigned status, const char *path)
+{
+	struct hf_batch_op *ops;
+	uint32_t n;
+	struct hf_jerr e;
+	if (hf_jsonin_parse_batch(body, strlen(body), &arena, route_all_lines, NULL, &ops, &n, &e) != -1)
+		fail_msg("accepted %s", body);
+	if (e.status != status || strcmp(e.path, path))
+		fail_msg("%s: got %u '%s' (%s), want %u '%s'", body, e.status, e.path, e.msg, status, path);
+}
+
+static void test_batch_envelope(void **state)
+{
+	(void)state;
+	const char *good = "{\"ops\":[{\"method\":\"POST\",\"path\":\"/orders\",\"idempotency_key\":\"k\","
+			   "\"body\":{\"items\":[{\"item\":\"mug\",\"quantity\":1}]}},"
+			   "{\"method\":\"POST\",\"path\":\"/orders\",\"body\":{\"items\":[{\"item\":\"mug\",\"quantity\":0}]}},"
+			   "{\"method\":\"GET\",\"path\":\"/items/mug\",\"body\":{\"anything\":1}}]}";
+	struct hf_batch_op *ops;
+	uint32_t n;
+	struct hf_jerr e;
+	assert_int_equal(hf_jsonin_parse_batch(good, strlen(good), &arena, route_all_lines, NULL, &ops, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_true(ops[0].parsed && ops[0].cmd.u.lines.n_items == 1 && !strcmp(ops[0].idem_key, "k"));
+	assert_true(ops[0].fingerprint != 0);
+	assert_false(ops[1].parsed);
+	assert_int_equal(ops[1].err.status, 400);
+	assert_string_equal(ops[1].err.path, "items[0].quantity");
+	assert_int_equal(ops[2].body, -1); /* not routed: its body is not read */
+	assert_false(ops[2].parsed);
+	expect_batch_bad("{}", 400, "ops");
+	expect_batch_bad("[]", 400, "");
+	expect_batch_bad("{\"ops\":[]}", 400, "ops");
+	expect_batch_bad("{\"ops\":{}}", 400, "ops");
+	expect_batch_bad("{\"ops\":[1]}", 400, "ops[0]");
+	expect_batch_bad("{\"ops\":[{\"method\":\"POST\"}]}", 400, "ops[0].path");
+	expect_batch_bad("{\"ops\":[{\"method\":7,\"path\":\"/orders\"}]}", 400, "ops[0].method");
+	expect_batch_bad("{\"ops\":[{\"method\":\"POST\",\"path\":\"/orders\",\"x\":1}]}", 400, "ops[0].x");
+	expect_batch_bad("{\"ops\":[],\"ops\":[]}", 400, "");
+	expect_batch_bad("{\"opz\":[]}", 400, "opz");
+	char big[8192];
+	size_t o = (size_t)snprintf(big, sizeof(big), "{\"ops\":[");
+	for (unsigned i = 0; i <= HF_BATCH_OPS_MAX; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s{\"method\":\"POST\",\"path\":\"/orders\"}", i ? "," : "");
+	snprintf(big + o, sizeof(big) - o, "]}");
+	expect_batch_bad(big, 413, "ops");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +254,8 @@ int main(void)
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_other_bodies),
 		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_fingerprint),
+		cmocka_unit_test(test_batch_envelope),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
