@@ -27,6 +27,13 @@
  *                 the container layout);
  *   http_request  gets one valid request per route (method, path, body as
  *                 docs/API.md shows them), naming the fixture's ids;
+ *   api_request   gets whole requests with credentials: one per route, the
+ *                 authorization matrix's corners, sequences (hold -> confirm
+ *                 -> cancel, idempotent retries, stock and seats running
+ *                 out, order status moves), POST /batch (operations of
+ *                 every kind, retries, the envelope's errors) and the
+ *                 generic checks (415, 405, 404, 431, escaped paths, list
+ *                 arguments);
  *   token_verify  gets tokens minted by the server's own code for the
  *                 fixture's secret, valid, expired and tampered, and the
  *                 admin key.
@@ -720,6 +727,185 @@ static void http_seeds(void)
 		write_file("http_request", requests[i][0], requests[i][1], strlen(requests[i][1]));
 }
 
+/* ---- whole requests for api_request --------------------------------------- */
+
+/* fuzz_api_request.c's format: request line, headers, blank line, body;
+ * requests of one input separated by a line "%%"; {admin}, {alice}, {bob},
+ * {carol}, {expired} stand for credentials. Next ids after the fixture:
+ * hold h-4, order o-2. */
+#define ADM "Authorization: Bearer {admin}\n"
+#define ALICE "Authorization: Bearer {alice}\n"
+#define BOB "Authorization: Bearer {bob}\n"
+#define JSON "Content-Type: application/json\n"
+#define NEXT "\n%%\n"
+#define HOLD_A4 "{\"ttl_s\": 600, \"seats\": [{\"event\": \"E1\", \"seat\": \"A-4\"}], " \
+		"\"items\": [{\"item\": \"I1\", \"quantity\": 2, \"partial\": true}]}"
+#define ORDER_E2 "{\"seats\": [{\"event\": \"E2\", \"seat\": \"2\"}], \"items\": " \
+		 "[{\"item\": \"I1\", \"quantity\": 1}]}"
+
+static const char *const api_requests[][2] = {
+	/* one valid request per route, with the credential it needs */
+	{"event", "POST /events\n" ADM JSON "\n{\"id\": \"E9\", \"name\": \"Gala\", \"starts_at\": "
+		  "\"2026-12-01T20:00:00Z\", \"hold_ttl_s\": 120, \"max_per_customer\": 4, "
+		  "\"sale_opens_at\": \"2023-01-01T00:00:00Z\", \"seats\": [{\"id\": \"A-1\", "
+		  "\"section\": \"A\", \"row\": \"1\", \"number\": 1, \"price\": 5000, \"category\": "
+		  "\"vip\"}, {\"id\": \"A-2\", \"price\": 4000}]}"},
+	{"event-get", "GET /events/E1\n\n"},
+	{"event-seats", "GET /events/E2/seats\n" ALICE "\n"},
+	{"block", "POST /events/E1/block\n" ADM JSON "\n{\"seats\": [\"A-5\", \"A-6\"]}"},
+	{"unblock", "POST /events/E1/unblock\n" ADM JSON "\n{\"seats\": [\"A-8\"]}"},
+	{"item", "POST /items\n" ADM JSON "\n{\"id\": \"I9\", \"name\": \"Cap\", \"category\": "
+		 "\"merch\", \"description\": \"A cap.\\nWith \\u00e9.\", \"image_url\": "
+		 "\"https://example.com/cap.png\", \"price\": 1500, \"stock\": 20}"},
+	{"item-get", "GET /items/I1\n\n"},
+	{"restock", "POST /items/I2/restock\n" ADM JSON "\n{\"quantity\": 5}"},
+	{"hold", "POST /holds\n" ALICE JSON "\n" HOLD_A4},
+	{"hold-admin", "POST /holds\n" ADM JSON "\n{\"customer\": \"dave\", \"items\": [{\"item\": "
+		       "\"I1\", \"quantity\": 1}]}"},
+	{"hold-get", "GET /holds/h-1\n" ALICE "\n"},
+	{"hold-add", "POST /holds/h-1/add\n" ALICE JSON "\n{\"seats\": [{\"event\": \"E1\", "
+		     "\"seat\": \"A-5\"}], \"items\": [{\"item\": \"I1\", \"quantity\": 1}]}"},
+	{"hold-remove", "POST /holds/h-1/remove\n" ALICE JSON "\n{\"seats\": [{\"event\": \"E1\", "
+			"\"seat\": \"A-1\"}], \"items\": [{\"item\": \"I1\", \"quantity\": 1}]}"},
+	{"hold-extend", "POST /holds/h-1/extend\n" ALICE JSON "\n{\"ttl_s\": 900}"},
+	{"hold-confirm", "POST /holds/h-1/confirm\n" ALICE JSON "\n{}"},
+	{"hold-release", "DELETE /holds/h-3\n" ALICE "\n"},
+	{"order", "POST /orders\n" ALICE JSON "Idempotency-Key: o:1\n\n" ORDER_E2},
+	{"order-get", "GET /orders/o-1\n" BOB "\n"},
+	{"order-cancel", "POST /orders/o-1/cancel\n" BOB JSON "\n{\"customer\": \"bob\"}"},
+	{"order-status", "POST /orders/o-1/status\n" ADM JSON "\n{\"status\": \"packaged\", "
+			 "\"expect\": \"under_review\"}"},
+	{"customer-holds", "GET /customers/alice/holds?limit=1&after=h-9\n" ALICE "\n"},
+	{"customer-orders", "GET /customers/bob/orders?LIMIT=5\n" ADM "\n"},
+	{"token", "POST /tokens\n" ADM JSON "\n{\"customer\": \"alice\", \"ttl_s\": 3600}"},
+	{"clock", "POST /admin/clock\n" ADM JSON "\n{\"advance_s\": 60}"},
+	{"metrics", "GET /metrics\n\n"},
+	{"health", "GET /health\n\n"},
+	/* who may do what */
+	{"authz-none", "POST /holds\n" JSON "\n" HOLD_A4},
+	{"authz-expired", "GET /holds/h-1\nAuthorization: Bearer {expired}\n\n"},
+	{"authz-garbage", "GET /holds/h-1\nAuthorization: Bearer hft1.YWxpY2V8OTk5OTk5OTk5OTk5OQ.AAAA\n\n"},
+	{"authz-scheme", "GET /holds/h-1\nAuthorization: Basic {alice}\n\n"},
+	{"authz-customer-on-admin", "POST /items/I1/restock\n" ALICE JSON "\n{\"quantity\": 5}"},
+	{"authz-other-customer-body", "POST /holds\n" ALICE JSON "\n{\"customer\": \"bob\", "
+				      "\"items\": [{\"item\": \"I1\", \"quantity\": 1}]}"},
+	{"authz-others-bookings", "GET /holds/h-1\n" BOB "\n" NEXT
+				  "POST /holds/h-1/confirm\n" BOB JSON "\n{}" NEXT
+				  "DELETE /holds/h-1\n" BOB "\n" NEXT
+				  "GET /customers/alice/holds\n" BOB "\n" NEXT
+				  "POST /orders/o-1/cancel\n" ALICE JSON "\n{}" NEXT
+				  "GET /orders/o-1\n" ALICE "\n"},
+	{"authz-expired-hold", "POST /holds/h-2/confirm\nAuthorization: Bearer {carol}\n" JSON "\n{}"},
+	/* sequences */
+	{"seq-hold-confirm-cancel", "POST /holds\n" ALICE JSON "\n" HOLD_A4 NEXT
+				    "POST /holds/h-4/extend\n" ALICE JSON "\n{\"ttl_s\": 1200}" NEXT
+				    "POST /holds/h-4/confirm\n" ALICE JSON "\n{}" NEXT
+				    "GET /orders/o-2\n" ALICE "\n" NEXT
+				    "POST /orders/o-2/cancel\n" ALICE JSON "\n{}" NEXT
+				    "GET /customers/alice/orders?limit=1\n" ALICE "\n"},
+	{"seq-idempotent-retry", "POST /orders\n" ALICE JSON "Idempotency-Key: r1\n\n" ORDER_E2 NEXT
+				 "POST /orders\n" ALICE JSON "Idempotency-Key: r1\n\n" ORDER_E2 NEXT
+				 "POST /orders\n" ALICE JSON "Idempotency-Key: r1\n\n{}" NEXT
+				 "POST /orders\n" BOB JSON "Idempotency-Key: r1\n\n" ORDER_E2 NEXT
+				 "POST /holds\n" ALICE JSON "Idempotency-Key: k1\n\n{\"items\": "
+				 "[{\"item\": \"I1\", \"quantity\": 1, \"partial\": true}]}"},
+	{"seq-refusal-replayed", "POST /holds\n" BOB JSON "Idempotency-Key: x\n\n" HOLD_A4 NEXT
+				 "POST /holds\n" ALICE JSON "\n" HOLD_A4 NEXT
+				 "POST /holds\n" BOB JSON "Idempotency-Key: y\n\n" HOLD_A4 NEXT
+				 "POST /holds\n" BOB JSON "Idempotency-Key: y\n\n" HOLD_A4},
+	{"seq-order-status", "POST /orders/o-1/status\n" ADM JSON "\n{\"status\": \"shipped\"}" NEXT
+			     "POST /orders/o-1/cancel\n" BOB JSON "\n{}" NEXT
+			     "POST /orders/o-1/status\n" ADM JSON "\n{\"status\": \"packaged\"}" NEXT
+			     "POST /orders/o-1/status\n" ADM JSON "\n{\"status\": \"delivered\", "
+			     "\"expect\": \"packaged\"}"},
+	{"seq-stock", "POST /items\n" ADM JSON "\n{\"id\": \"I9\", \"name\": \"Pin\", \"price\": 100, "
+		      "\"stock\": 1}" NEXT
+		      "POST /orders\n" ALICE JSON "\n{\"items\": [{\"item\": \"I9\", \"quantity\": 1}]}" NEXT
+		      "POST /orders\n" BOB JSON "\n{\"items\": [{\"item\": \"I9\", \"quantity\": 1}]}" NEXT
+		      "POST /holds\n" BOB JSON "\n{\"items\": [{\"item\": \"I9\", \"quantity\": 3, "
+		      "\"partial\": true}]}" NEXT
+		      "POST /items/I9/restock\n" ADM JSON "\n{\"quantity\": 2000000000}" NEXT
+		      "GET /items/I9\n\n"},
+	{"seq-seats", "POST /holds\n" ALICE JSON "\n" HOLD_A4 NEXT
+		      "POST /holds\n" BOB JSON "\n{\"seats\": [{\"event\": \"E1\", \"seat\": \"A-4\"}, "
+		      "{\"event\": \"E1\", \"seat\": \"A-9\"}]}" NEXT
+		      "POST /holds\n" BOB JSON "\n{\"seats\": [{\"event\": \"E1\", \"seat\": \"A-8\"}]}" NEXT
+		      "POST /events/E1/block\n" ADM JSON "\n{\"seats\": [\"A-4\"]}" NEXT
+		      "POST /orders\n" BOB JSON "\n{\"seats\": [{\"event\": \"E2\", \"seat\": \"2\"}, "
+		      "{\"event\": \"E2\", \"seat\": \"3\"}, {\"event\": \"E2\", \"seat\": \"4\"}]}" NEXT
+		      "GET /events/E1\n\n"},
+	/* POST /batch */
+	{"batch", "POST /batch\n" ALICE JSON "\n{\"ops\": ["
+		  "{\"method\": \"POST\", \"path\": \"/holds\", \"body\": " HOLD_A4 ", "
+		  "\"idempotency_key\": \"b1\"}, "
+		  "{\"method\": \"POST\", \"path\": \"/orders\", \"body\": " ORDER_E2 "}, "
+		  "{\"method\": \"POST\", \"path\": \"/holds/h-1/extend\", \"body\": "
+		  "{\"ttl_s\": 600}}, "
+		  "{\"method\": \"POST\", \"path\": \"/orders/o-1/cancel\"}, "
+		  "{\"method\": \"GET\", \"path\": \"/holds/h-1\"}, "
+		  "{\"method\": \"POST\", \"path\": \"/nowhere\"}, "
+		  "{\"method\": \"DELETE\", \"path\": \"/holds/h-3\", \"body\": "
+		  "{\"customer\": \"bob\"}}, "
+		  "{\"method\": \"POST\", \"path\": \"/holds\", \"body\": {\"items\": "
+		  "[{\"item\": \"I1\", \"quantity\": 0}]}}]}"},
+	{"batch-retry", "POST /orders\n" ALICE JSON "Idempotency-Key: c1\n\n" ORDER_E2 NEXT
+			"POST /batch\n" ALICE JSON "\n{\"ops\": [{\"method\": \"POST\", "
+			"\"path\": \"/orders\", \"body\": " ORDER_E2 ", \"idempotency_key\": "
+			"\"c1\"}, {\"method\": \"POST\", \"path\": \"/holds/h-1/add\", \"body\": "
+			"{\"items\": [{\"item\": \"I1\", \"quantity\": 1}]}, "
+			"\"idempotency_key\": \"c2\"}]}" NEXT
+			"POST /batch\n" ALICE JSON "\n{\"ops\": [{\"method\": \"POST\", "
+			"\"path\": \"/orders\", \"body\": " ORDER_E2 ", \"idempotency_key\": "
+			"\"c1\"}, {\"method\": \"POST\", \"path\": \"/holds/h-1/add\", \"body\": "
+			"{\"items\": [{\"item\": \"I1\", \"quantity\": 1}]}, "
+			"\"idempotency_key\": \"c2\"}]}"},
+	{"batch-admin", "POST /batch\n" ADM JSON "\n{\"ops\": [{\"method\": \"POST\", "
+			"\"path\": \"/holds\", \"body\": {\"customer\": \"erin\", \"seats\": "
+			"[{\"event\": \"E1\", \"seat\": \"A-7\"}]}}, {\"method\": \"POST\", "
+			"\"path\": \"/orders\", \"body\": {\"items\": [{\"item\": \"I1\", "
+			"\"quantity\": 1}]}}, {\"method\": \"POST\", \"path\": "
+			"\"/holds/h-2/confirm\", \"body\": {}}]}"},
+	{"batch-envelope", "POST /batch\n" ALICE JSON "\n{\"ops\": []}" NEXT
+			   "POST /batch\n" ALICE JSON "\n{}" NEXT
+			   "POST /batch\n" ALICE JSON "\n{\"ops\": [{\"method\": \"POST\"}]}" NEXT
+			   "POST /batch\n" ALICE JSON "Idempotency-Key: b\n\n{\"ops\": [{\"method\": "
+			   "\"DELETE\", \"path\": \"/holds/h-3\"}]}" NEXT
+			   "POST /batch\n" BOB JSON "\n{\"ops\": [{\"method\": \"DELETE\", "
+			   "\"path\": \"/holds/h-3\"}], \"extra\": 1}"},
+	/* the generic checks */
+	{"edge-content-type", "POST /holds\n" ALICE "Content-Type: text/plain\n\n" HOLD_A4},
+	{"edge-method", "PUT /holds/h-1\n" ALICE "\n"},
+	{"edge-no-route", "GET /holds/h-1/nothing\n" ALICE "\n"},
+	{"edge-get-body", "GET /events/E1\n" JSON "\n{}"},
+	{"edge-idem-key", "POST /holds\n" ALICE JSON "Idempotency-Key: not a key!\n\n" HOLD_A4},
+	{"edge-escaped", "GET /events/E%31/seats\n\n" NEXT "GET /holds/h%2D1\n" ALICE "\n" NEXT
+			 "GET /customers/al%69ce/holds?l%69mit=%32&after=h%2d3\n" ALICE "\n" NEXT
+			 "GET /items/I1%00x\n\n"},
+	{"edge-list-args", "GET /customers/alice/holds?limit=0\n" ALICE "\n" NEXT
+			   "GET /customers/alice/holds?limit=101\n" ALICE "\n" NEXT
+			   "GET /customers/alice/orders?after=h-1\n" ALICE "\n" NEXT
+			   "GET /customers/alice/orders?limit\n" ALICE "\n"},
+	{"edge-crlf", "POST /holds/h-1/extend HTTP/1.1\r\nauthorization:  Bearer  {alice} \r\n"
+		      "content-type: application/json; charset=utf-8\r\n\n{\"ttl_s\": 60}"},
+	{"edge-bad-json", "POST /holds\n" ALICE JSON "\n{\"seats\": [{\"event\": \"E1\", \"seat\": "
+			  "\"A-4\", \"seat\": \"A-5\"}]}" NEXT
+			  "POST /holds\n" ALICE JSON "\n{\"items\": [{\"item\": \"I1\", \"quantity\": 0}]}"},
+};
+
+static void api_seeds(void)
+{
+	for (size_t i = 0; i < sizeof(api_requests) / sizeof(api_requests[0]); i++)
+		write_file("api_request", api_requests[i][0], api_requests[i][1],
+			   strlen(api_requests[i][1]));
+	/* Headers one byte past HF_HTTP_HEADER_MAX: 431. */
+	static char big[HF_HTTP_HEADER_MAX + 256];
+	int n = snprintf(big, sizeof(big), "GET /holds/h-1\n" ALICE "X-Pad: ");
+	while ((size_t)n < HF_HTTP_HEADER_MAX)
+		big[n++] = 'p';
+	n += snprintf(big + n, sizeof(big) - (size_t)n, "\n\n");
+	write_file("api_request", "edge-headers-large", big, (size_t)n);
+}
+
 #ifdef HF_FUZZ_WITH_SERVER
 /* The token_verify fixture's auth (the same secret as fuzz_token_verify.c). */
 static void token_seeds(void)
@@ -800,6 +986,7 @@ int main(int argc, char **argv)
 	maximal_reply();
 	wal_seeds();
 	http_seeds();
+	api_seeds();
 #ifdef HF_FUZZ_WITH_SERVER
 	token_seeds();
 #endif
