@@ -15,6 +15,7 @@
  * Nothing is submitted before every check passed, so a rejected request
  * changes nothing.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -801,6 +802,20 @@ int hf_api_dispatch(struct hf_req *r)
 
 /* ---- POST /batch ------------------------------------------------------- */
 
+struct hf_req *hf_req_alloc(struct hf_arena *a, uint32_t n)
+{
+	struct hf_req *r = hf_arena_alloc_raw(a, (size_t)n * sizeof(*r));
+	if (!r)
+		return NULL;
+	size_t from = offsetof(struct hf_req, ereq) + offsetof(struct hf_request, reply);
+	size_t to = from + sizeof(struct hf_reply);
+	for (uint32_t i = 0; i < n; i++) {
+		memset((char *)&r[i], 0, from);
+		memset((char *)&r[i] + to, 0, sizeof(r[i]) - to);
+	}
+	return r;
+}
+
 /* Only writes a customer makes: the rest (catalog, reads, tokens, clock)
  * have no use in a batch and would make its answer unbounded or its
  * credential ambiguous. */
@@ -837,7 +852,7 @@ static int prep_batch(struct hf_req *r)
 	struct hf_jerr je;
 	if (hf_jsonin_parse_batch(r->body, r->body_len, r->arena, batch_route, &br, &ops, &n, &je) < 0)
 		return bad_field(r, (uint16_t)(je.status == 413 ? 413 : 400), je.path, je.msg);
-	r->ops = hf_arena_alloc(r->arena, n * sizeof(*r->ops));
+	r->ops = hf_req_alloc(r->arena, n);
 	r->submit = hf_arena_alloc(r->arena, n * sizeof(*r->submit));
 	if (!r->ops || !r->submit) {
 		hf_render_error(r, 503, "overloaded", "out of memory");
@@ -904,15 +919,21 @@ static int prep_batch(struct hf_req *r)
 static void ok_batch(struct hf_req *r)
 {
 	struct hf_jw *jw = &r->out;
-	hf_jw_obj(jw);
-	hf_jw_key(jw, "results");
-	hf_jw_arr(jw);
+	size_t size = 16;
 	for (uint32_t i = 0; i < r->n_ops; i++) {
 		struct hf_req *o = &r->ops[i];
 		if (o->stage == HF_STAGE_PARKED) {
 			hf_api_finish(o);
 			o->stage = HF_STAGE_ANSWERED;
 		}
+		size += o->out.len + 48;
+	}
+	hf_jw_reserve(jw, size);
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "results");
+	hf_jw_arr(jw);
+	for (uint32_t i = 0; i < r->n_ops; i++) {
+		struct hf_req *o = &r->ops[i];
 		hf_jw_obj(jw);
 		hf_jw_key(jw, "status");
 		hf_jw_u64(jw, o->status);

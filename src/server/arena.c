@@ -9,6 +9,9 @@
 #include <string.h>
 
 #define HF_ARENA_CHUNK_MIN (16u * 1024u)
+/* The largest chunk a connection keeps between requests: a POST /batch of
+ * HF_BATCH_OPS_MAX buy-now operations fits in 1 MiB. */
+#define HF_ARENA_KEEP_MAX (1024u * 1024u)
 
 struct hf_arena_chunk {
 	struct hf_arena_chunk *next;
@@ -57,17 +60,27 @@ char *hf_arena_strndup(struct hf_arena *a, const char *s, size_t n)
 	return p;
 }
 
+/* Keeps one chunk for the next request: the newest (the largest, chunks
+ * double) when it is at most HF_ARENA_KEEP_MAX, so a connection that
+ * sends batches does not malloc and fault in a large chunk for each one;
+ * else the first (a single large request does not pin its memory). */
 void hf_arena_reset(struct hf_arena *a)
 {
-	struct hf_arena_chunk *c = a->head;
+	struct hf_arena_chunk *c = a->head, *keep = NULL;
 	if (!c)
 		return;
-	while (c->next) {
+	if (c->cap <= HF_ARENA_KEEP_MAX)
+		keep = c;
+	while (c) {
 		struct hf_arena_chunk *next = c->next;
-		free(c);
+		if (!keep && !next)
+			keep = c;
+		if (c != keep)
+			free(c);
 		c = next;
 	}
-	a->head = c;
+	keep->next = NULL;
+	a->head = keep;
 	a->used = 0;
 	a->total = 0;
 }

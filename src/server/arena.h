@@ -3,11 +3,12 @@
  * command built from it, the engine request, the rendered response) is
  * carved from one arena that belongs to the connection and is reset after
  * each response, so a request never frees anything piecemeal and a
- * keep-alive connection reuses its first chunk.
+ * keep-alive connection reuses a chunk.
  *
  * Invariants: allocations are 16-byte aligned; a pointer from the arena is
- * valid until the next hf_arena_reset or hf_arena_free; the first chunk is
- * kept across resets, later chunks are returned to malloc. Not thread-safe:
+ * valid until the next hf_arena_reset or hf_arena_free; one chunk is kept
+ * across resets (the largest up to 1 MiB, see arena.c), the others are
+ * returned to malloc. Not thread-safe:
  * one request at a time owns the arena (the engine thread writes into it
  * only while the connection is parked, when nothing else touches it).
  */
@@ -19,7 +20,7 @@
 struct hf_arena_chunk;
 
 struct hf_arena {
-	struct hf_arena_chunk *head; /* newest chunk first; the last is the kept one */
+	struct hf_arena_chunk *head; /* newest chunk first */
 	size_t used;                 /* bytes used in head */
 	size_t total;                /* bytes handed out since the last reset */
 };
@@ -31,7 +32,7 @@ void *hf_arena_alloc(struct hf_arena *a, size_t n);
 void *hf_arena_alloc_raw(struct hf_arena *a, size_t n);
 /* Copies n bytes into the arena and adds a NUL (for strings). */
 char *hf_arena_strndup(struct hf_arena *a, const char *s, size_t n);
-/* Frees all chunks but the first; everything handed out becomes invalid. */
+/* Frees all chunks but one; everything handed out becomes invalid. */
 void hf_arena_reset(struct hf_arena *a);
 void hf_arena_free(struct hf_arena *a);
 

@@ -332,7 +332,7 @@ static struct hf_req *req_new(struct hf_server *s, struct MHD_Connection *mc, co
 	struct hf_conn *c = ci ? ci->socket_context : NULL;
 	if (!c)
 		return NULL;
-	struct hf_req *r = hf_arena_alloc(&c->arena, sizeof(*r));
+	struct hf_req *r = hf_req_alloc(&c->arena, 1);
 	if (!r)
 		return NULL;
 	r->srv = s;

@@ -19,7 +19,7 @@ void hf_jw_init(struct hf_jw *jw, struct hf_arena *arena)
 	jw->first[0] = true;
 }
 
-static bool jw_reserve(struct hf_jw *jw, size_t n)
+bool hf_jw_reserve(struct hf_jw *jw, size_t n)
 {
 	if (jw->oom)
 		return false;
@@ -47,7 +47,7 @@ static bool jw_reserve(struct hf_jw *jw, size_t n)
 
 void hf_jw_raw(struct hf_jw *jw, const char *s, size_t n)
 {
-	if (!jw_reserve(jw, n + 1))
+	if ((jw->oom || jw->len + n + 1 > jw->cap) && !hf_jw_reserve(jw, n + 1))
 		return;
 	if (n)
 		memcpy(jw->buf + jw->len, s, n);
@@ -94,14 +94,32 @@ void hf_jw_obj_end(struct hf_jw *jw) { jw_close(jw, "}"); }
 void hf_jw_arr(struct hf_jw *jw) { jw_open(jw, "["); }
 void hf_jw_arr_end(struct hf_jw *jw) { jw_close(jw, "]"); }
 
+/* Bytes that need an escape inside a JSON string. */
+static bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
 static void jw_escaped(struct hf_jw *jw, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t i = 0;
+	while (i < n && !needs_escape((unsigned char)s[i]))
+		i++;
+	if (i == n) { /* the common case: one copy */
+		if (!hf_jw_reserve(jw, n + 3))
+			return;
+		char *o = jw->buf + jw->len;
+		o[0] = '"';
+		if (n)
+			memcpy(o + 1, s, n);
+		o[n + 1] = '"';
+		o[n + 2] = 0;
+		jw->len += n + 2;
+		return;
+	}
 	hf_jw_raw(jw, "\"", 1);
 	size_t run = 0; /* start of the pending run of plain bytes */
-	for (size_t i = 0; i < n; i++) {
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (!needs_escape(c))
 			continue;
 		hf_jw_raw(jw, s + run, i - run);
 		run = i + 1;

@@ -35,6 +35,9 @@ struct hf_jw {
 
 void hf_jw_init(struct hf_jw *jw, struct hf_arena *arena);
 void hf_jw_raw(struct hf_jw *jw, const char *s, size_t n);
+/* Room for n more bytes (one allocation instead of doublings, when the
+ * size is known). false: out of memory (jw->oom). */
+bool hf_jw_reserve(struct hf_jw *jw, size_t n);
 void hf_jw_obj(struct hf_jw *jw);   /* { */
 void hf_jw_obj_end(struct hf_jw *jw);
 void hf_jw_arr(struct hf_jw *jw);   /* [ */

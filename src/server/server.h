@@ -159,6 +159,11 @@ struct hf_req {
 	struct hf_req *batch;     /* an operation: its batch */
 };
 
+/* n zeroed requests from the arena, except their engine replies, which
+ * the core fills before anything reads them (3.3 of a request's 4 KiB,
+ * and a batch has up to 100 requests). NULL when out of memory. */
+struct hf_req *hf_req_alloc(struct hf_arena *a, uint32_t n);
+
 /* Step 1, headers in: credentials and role (401 / 403) before any body is
  * read. HF_ANSWERED or HF_SUBMIT (go on). */
 int hf_api_precheck(struct hf_req *r);

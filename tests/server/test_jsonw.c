@@ -61,6 +61,29 @@ static void test_grows(void **state)
 	hf_arena_free(&a);
 }
 
+/* An empty string may come as (NULL, 0) (an absent optional field); a
+ * nested writer's output goes in as one value. */
+static void test_empty_and_nested(void **state)
+{
+	(void)state;
+	struct hf_arena a = {0};
+	struct hf_jw inner, jw;
+	hf_jw_init(&inner, &a);
+	hf_jw_obj(&inner);
+	hf_jw_key(&inner, "s");
+	hf_jw_str(&inner, NULL, 0);
+	hf_jw_obj_end(&inner);
+	hf_jw_init(&jw, &a);
+	assert_true(hf_jw_reserve(&jw, 4096));
+	hf_jw_arr(&jw);
+	hf_jw_json(&jw, inner.buf, inner.len);
+	hf_jw_json(&jw, inner.buf, inner.len);
+	hf_jw_arr_end(&jw);
+	assert_false(jw.oom);
+	assert_string_equal(jw.buf, "[{\"s\":\"\"},{\"s\":\"\"}]");
+	hf_arena_free(&a);
+}
+
 static void test_time_format(void **state)
 {
 	(void)state;
@@ -120,6 +143,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shape),
 		cmocka_unit_test(test_grows),
+		cmocka_unit_test(test_empty_and_nested),
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_time_parse),
 	};
