@@ -622,9 +622,14 @@ static void apply_write(struct run *run, struct hf_req *r, int64_t now, const ch
 		cmd->admin ? HF_RESULT_COUNT : result_if_unknown(sm, now, cmd, r->customer);
 	hf_fuzz_apply(sm, now, cmd, &r->ereq.reply, what);
 	const struct hf_reply *rp = &r->ereq.reply;
+	/* Not the owner and no such id read alike (both sides: an idempotent
+	 * replay gives back a stored HF_NOT_OWNER for either). */
 	enum hf_result got = (enum hf_result)rp->result;
+	enum hf_result none = cmd->type == HF_CMD_ORDER_CANCEL ? HF_UNKNOWN_ORDER : HF_UNKNOWN_HOLD;
 	if (got == HF_NOT_OWNER)
-		got = cmd->type == HF_CMD_ORDER_CANCEL ? HF_UNKNOWN_ORDER : HF_UNKNOWN_HOLD;
+		got = none;
+	if (unknown == HF_NOT_OWNER)
+		unknown = none;
 	if (unknown != HF_RESULT_COUNT && got != unknown)
 		hf_fuzz_fail("%s: %.*s acting on another's booking is told %s, on an unknown id %s",
 			     what, (int)r->customer.len, r->customer.ptr,
