@@ -186,9 +186,11 @@ static bool parse_request(const uint8_t *p, size_t n, struct parsed *q)
 	q->body = malloc(n - body_off ? n - body_off : 1);
 	if (!q->head || !q->body)
 		hf_fuzz_fail("out of memory");
-	memcpy(q->head, p, head_len);
+	if (head_len)
+		memcpy(q->head, p, head_len);
 	q->head[head_len] = '\0';
-	memcpy(q->body, p + body_off, n - body_off);
+	if (n > body_off)
+		memcpy(q->body, p + body_off, n - body_off);
 	q->in.body = q->body;
 	q->in.body_len = n - body_off;
 
@@ -482,7 +484,7 @@ static struct answer *answer_find(struct answer *a, size_t n, const struct hf_cm
 {
 	for (size_t i = 0; i < n; i++)
 		if (strlen(a[i].customer) == cmd->customer.len &&
-		    !memcmp(a[i].customer, cmd->customer.ptr, cmd->customer.len) &&
+		    (!cmd->customer.len || !memcmp(a[i].customer, cmd->customer.ptr, cmd->customer.len)) &&
 		    strlen(a[i].key) == cmd->idem_key.len &&
 		    !memcmp(a[i].key, cmd->idem_key.ptr, cmd->idem_key.len))
 			return &a[i];
@@ -514,7 +516,9 @@ static void check_replay(const struct hf_req *r, struct answer *a, size_t *n, co
 		if (*n == ANSWERS_MAX)
 			return;
 		prev = &a[(*n)++];
-		memcpy(prev->customer, cmd->customer.ptr, cmd->customer.len);
+		/* An admin's catalog write has no customer ({NULL, 0}). */
+		if (cmd->customer.len)
+			memcpy(prev->customer, cmd->customer.ptr, cmd->customer.len);
 		prev->customer[cmd->customer.len] = '\0';
 		memcpy(prev->key, cmd->idem_key.ptr, cmd->idem_key.len);
 		prev->key[cmd->idem_key.len] = '\0';
