@@ -308,19 +308,25 @@ static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const
 }
 
 struct framing {
-	size_t cl, te;
+	size_t cl, te, host;
+	bool te_other; /* a Transfer-Encoding other than chunked */
 };
 
-/* Counts Content-Length and Transfer-Encoding headers (RFC 9112 6.3). */
+/* Counts Content-Length, Transfer-Encoding and Host headers (RFC 9112 6.3,
+ * 3.2). */
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	struct framing *f = cls;
 	(void)kind;
-	(void)value;
-	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
 		f->cl++;
-	else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
 		f->te++;
+		if (!value || strcasecmp(value, "chunked"))
+			f->te_other = true;
+	} else if (!strcasecmp(key, MHD_HTTP_HEADER_HOST)) {
+		f->host++;
+	}
 	return MHD_YES;
 }
 
@@ -358,7 +364,6 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 				 size_t *upload_data_size, void **con_cls)
 {
 	struct hf_server *s = cls;
-	(void)version;
 	struct hf_req *r = *con_cls;
 	if (!r) {
 		r = req_new(s, mc, url, method);
@@ -376,13 +381,28 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 			hf_render_error(r, 431, "payload_too_large", msg);
 			return answer(r);
 		}
-		/* Ambiguous framing (request smuggling): 400, then close. */
-		struct framing f = {0, 0};
+		/* Ambiguous framing (request smuggling): 400, then close. A
+		 * transfer coding we cannot frame: 501 at once (libmicrohttpd
+		 * would wait for a body it cannot delimit until the deadline).
+		 * HTTP/1.1 without exactly one Host: 400 (RFC 9112 3.2). */
+		struct framing f = {0};
 		MHD_get_connection_values(mc, MHD_HEADER_KIND, count_framing, &f);
 		if (f.cl > 1 || (f.cl && f.te)) {
 			hf_render_error(r, 400, "bad_request",
 					f.cl > 1 ? "more than one Content-Length"
 						 : "both Content-Length and Transfer-Encoding");
+			r->close = true;
+			return answer(r);
+		}
+		if (f.te > 1 || f.te_other) {
+			hf_render_error(r, 501, "bad_request",
+					"Transfer-Encoding: only a single chunked is supported");
+			r->close = true;
+			return answer(r);
+		}
+		if (f.host != 1 && version && !strcmp(version, MHD_HTTP_VERSION_1_1)) {
+			hf_render_error(r, 400, "bad_request",
+					f.host ? "more than one Host header" : "HTTP/1.1 requires a Host header");
 			r->close = true;
 			return answer(r);
 		}

@@ -915,3 +915,41 @@ def test_overload_beyond_the_queue_bound(holdfast):
     assert srv.item("it")["sold"] == sold0 + len(answers)
     expect_error(srv.call("POST", "/orders", {"items": [{"item": "it", "quantity": 2}]}, token=t,
                           idem=done[0][0] if done else answers[0][0]), 409, "idempotency_key_reused")
+
+
+# ---- framing libmicrohttpd would let wait ------------------------------------
+
+def test_unframeable_and_hostless_requests_are_answered_at_once(holdfast):
+    """A Transfer-Encoding other than a single chunked cannot be framed:
+    501 at once and close (it used to wait for the whole-request deadline);
+    HTTP/1.1 without exactly one Host is 400 and close (RFC 9112 3.2);
+    HTTP/1.0 needs no Host. Nothing changes."""
+    srv = timeouts_server(holdfast)
+    t = catalog(srv)
+    before = state_dump(srv, events=["ev"], items=["it"], customers=["alice"])
+    order = json.dumps({"items": [{"item": "it", "quantity": 1}]}).encode()
+    auth = ("Authorization: Bearer " + t + "\r\nContent-Type: application/json\r\n").encode()
+    cases = [
+        (501, b"POST /orders HTTP/1.1\r\nHost: x\r\n" + auth + b"Transfer-Encoding: gzip\r\n\r\n" + order),
+        (501, b"POST /orders HTTP/1.1\r\nHost: x\r\n" + auth + b"Transfer-Encoding: gzip, chunked\r\n\r\n" +
+         b"%x\r\n" % len(order) + order + b"\r\n0\r\n\r\n"),
+        (501, b"POST /orders HTTP/1.1\r\nHost: x\r\n" + auth + b"Transfer-Encoding: chunked\r\n"
+         b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % len(order) + order + b"\r\n0\r\n\r\n"),
+        (400, b"POST /orders HTTP/1.1\r\n" + auth + b"Content-Length: %d\r\n\r\n" % len(order) + order),
+        (400, b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+    ]
+    for want, raw in cases:
+        s = connect(srv.port)
+        s.sendall(raw)
+        data, end, secs = read_to_end(s, REQUEST_S + SLACK_S)
+        s.close()
+        got, _ = parse_responses(data)
+        assert end == "eof" and secs < REQUEST_S, (raw[:80], end, secs, data[:300])
+        assert [g[0] for g in got] == [want], (raw[:80], data[:300])
+        assert json.loads(got[0][2])["error"]["code"] == "bad_request"
+    s = connect(srv.port)
+    s.sendall(b"GET /health HTTP/1.0\r\n\r\n")
+    data, _, _ = read_to_end(s, REQUEST_S + SLACK_S)
+    s.close()
+    assert parse_responses(data)[0][0][0] == 200, data[:300]
+    assert state_dump(srv, events=["ev"], items=["it"], customers=["alice"]) == before
