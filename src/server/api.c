@@ -25,6 +25,24 @@
 #include "core/sm.h"
 #include "server/server.h"
 
+/* A body the walker refused (jsonin's status: 400, 413, or 503 when the
+ * arena ran out, which is ours, not the client's: overloaded, retry). */
+static int bad_field(struct hf_req *r, unsigned status, const char *path, const char *msg)
+{
+	if (status == 503) {
+		hf_render_error(r, 503, "overloaded", "out of memory; retry later");
+		r->retry_after = true;
+		return HF_ANSWERED;
+	}
+	if (status != 413)
+		status = 400;
+	hf_render_error_begin(r, (uint16_t)status, status == 413 ? "payload_too_large" : "bad_request", msg);
+	hf_jw_key(&r->out, "path");
+	hf_jw_cstr(&r->out, path);
+	hf_render_error_end(r);
+	return HF_ANSWERED;
+}
+
 /* ---- reads (sequencer thread) ------------------------------------------ */
 
 static struct hf_req *req_of(struct hf_request *q) { return q->ctx; }
@@ -409,6 +427,12 @@ static int prep_clock(struct hf_req *r)
 		hf_render_error(r, 404, "not_found", "no such route (the server runs without --test-clock)");
 		return HF_ANSWERED;
 	}
+	/* Every time the API renders stays within year 9999: now, and now plus
+	 * the longest hold or token lifetime. */
+	int64_t limit = HF_TIME_MS_MAX -
+			((int64_t)HF_TOKEN_TTL_MAX_S + HF_HOLD_LIFETIME_MAX_S) * 1000;
+	if (atomic_load(&r->srv->test_now_ms) + (int64_t)r->extra.advance_s * 1000 > limit)
+		return bad_field(r, 400, "advance_s", "advance_s: the test clock cannot pass the year 9998");
 	int64_t now = hf_engine_clock_advance(r->srv->engine, (int64_t)r->extra.advance_s * 1000);
 	atomic_store(&r->srv->test_now_ms, now);
 	return HF_SUBMIT;
@@ -606,15 +630,6 @@ int hf_route_match(const char *method, const char *path, struct hf_str *param)
 
 /* ---- dispatch ---------------------------------------------------------- */
 
-static int bad_field(struct hf_req *r, uint16_t status, const char *path, const char *msg)
-{
-	hf_render_error_begin(r, status, status == 413 ? "payload_too_large" : "bad_request", msg);
-	hf_jw_key(&r->out, "path");
-	hf_jw_cstr(&r->out, path);
-	hf_render_error_end(r);
-	return HF_ANSWERED;
-}
-
 /* Authorization: Bearer <admin key or token>. Sets r->admin / r->customer.
  * Returns false when a credential was given and is not valid. */
 static bool credentials_check(struct hf_req *r);
@@ -648,7 +663,7 @@ static bool credentials_check(struct hf_req *r)
 		return false;
 	int64_t now = hf_server_now_ms(r->srv);
 	struct hf_cred_memo *m = r->cred_memo;
-	if (m && m->len == n && !memcmp(m->cred, h, n) && (m->admin || now < m->expires_at_ms)) {
+	if (m && m->len == n && hf_auth_equal(m->cred, h, n) && (m->admin || now < m->expires_at_ms)) {
 		r->admin = m->admin;
 		r->customer = m->customer;
 		return true;
@@ -795,7 +810,7 @@ int hf_api_dispatch(struct hf_req *r)
 					  &r->ereq.cmd, &r->extra, &je,
 					  keyed ? hf_jsonin_fp_seed(r->method, r->path) : 0,
 					  keyed ? &fp : NULL) < 0)
-			return bad_field(r, (uint16_t)(je.status == 413 ? 413 : 400), je.path, je.msg);
+			return bad_field(r, je.status, je.path, je.msg);
 	}
 	return command_steps(r, fp);
 }
@@ -851,7 +866,7 @@ static int prep_batch(struct hf_req *r)
 	uint32_t n;
 	struct hf_jerr je;
 	if (hf_jsonin_parse_batch(r->body, r->body_len, r->arena, batch_route, &br, &ops, &n, &je) < 0)
-		return bad_field(r, (uint16_t)(je.status == 413 ? 413 : 400), je.path, je.msg);
+		return bad_field(r, je.status, je.path, je.msg);
 	r->ops = hf_req_alloc(r->arena, n);
 	r->submit = hf_arena_alloc(r->arena, n * sizeof(*r->submit));
 	if (!r->ops || !r->submit) {
@@ -892,7 +907,7 @@ static int prep_batch(struct hf_req *r)
 			continue;
 		}
 		if (!op->parsed) {
-			bad_field(o, (uint16_t)(op->err.status == 413 ? 413 : 400), op->err.path,
+			bad_field(o, op->err.status, op->err.path,
 				  op->err.msg);
 			continue;
 		}

@@ -140,6 +140,10 @@ bool hf_auth_is_admin(const struct hf_auth *a, const char *cred, size_t n)
 	return CRYPTO_memcmp(d, a->admin_sha256, sizeof(d)) == 0;
 }
 
+bool hf_auth_equal(const void *a, const void *b, size_t n) { return CRYPTO_memcmp(a, b, n) == 0; }
+
+void hf_auth_wipe(void *p, size_t n) { OPENSSL_cleanse(p, n); }
+
 static void mac_of(const struct hf_auth *a, const char *msg, size_t n, uint8_t mac[32])
 {
 	unsigned int len = 32;

@@ -40,6 +40,11 @@ int hf_auth_init(struct hf_auth *a /* out */, const char *admin_key, size_t key_
 
 bool hf_auth_is_admin(const struct hf_auth *a, const char *cred, size_t n);
 
+/* a[0..n) == b[0..n) in time independent of the bytes (credentials). */
+bool hf_auth_equal(const void *a, const void *b, size_t n);
+/* Overwrites a secret (a remembered credential) before its memory goes. */
+void hf_auth_wipe(void *p, size_t n);
+
 /* Writes a NUL-terminated token for customer (a valid id) into out
  * (HF_TOKEN_TEXT_MAX bytes). Returns its length. */
 size_t hf_auth_token_mint(const struct hf_auth *a, const char *customer, size_t customer_len,

@@ -114,6 +114,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 	c->next->prev = c->prev;
 	pthread_mutex_unlock(&reg_lock);
 	hf_arena_free(&c->arena);
+	hf_auth_wipe(&c->cred, sizeof(c->cred)); /* it may hold the admin key */
 	free(c);
 	*socket_context = NULL;
 	atomic_fetch_sub(&conns_live, 1);
@@ -186,7 +187,10 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 
 /* ---- requests ----------------------------------------------------------- */
 
-/* Copies s for a log line: printable ASCII only, at most 200 bytes. */
+#define HF_LOG_METHOD_MAX 16
+
+/* Copies s for a log line: printable ASCII only, at most 200 bytes (and
+ * cap - 1). */
 static void log_safe(char *out, size_t cap, const char *s)
 {
 	size_t i = 0;
@@ -234,12 +238,15 @@ static enum MHD_Result answer(struct hf_req *r)
 	 * of an on-sale: counted in the metrics, not logged (a log line per
 	 * refusal cost 6% of throughput on a sold-out item). */
 	if (r->status >= 400 && r->status != 409) {
-		char path[208];
+		/* Client bytes only through log_safe, the method capped (the
+		 * known ones are <= 7 bytes) and the address first, so a long
+		 * field cannot push it out of the line. */
+		char path[208], method[HF_LOG_METHOD_MAX + 1];
 		log_safe(path, sizeof(path), r->path);
+		log_safe(method, sizeof(method), r->method);
 		hf_log(r->status >= 500 ? "error" : "warn", "request",
-		       " method=%s path=%s status=%u code=%s us=%llu ip=%s", r->method, path,
-		       r->status, r->err_code ? r->err_code : "-", (unsigned long long)us,
-		       r->conn ? r->conn->ip : "-");
+		       " ip=%s method=%s path=%s status=%u code=%s us=%llu", r->conn ? r->conn->ip : "-",
+		       method, path, r->status, r->err_code ? r->err_code : "-", (unsigned long long)us);
 	}
 	r->stage = HF_STAGE_ANSWERED;
 	return ret;
@@ -274,9 +281,21 @@ static int submit(struct hf_server *s, struct hf_req *r)
 	return hf_engine_submit_many(s->engine, r->submit, r->n_submit);
 }
 
+/* The most body bytes the request may send: its route's limit, and none
+ * where no body can be accepted (no route, or a GET route without a body
+ * schema), so nobody makes the server buffer a body it will refuse. */
+static uint32_t body_limit(const struct hf_req *r)
+{
+	if (!r->route)
+		return 0;
+	if (r->route->body == HF_BODY_NONE && !strcmp(r->route->method, "GET"))
+		return 0;
+	return r->route->body_max;
+}
+
 static bool append_body(struct hf_req *r, const char *data, size_t n)
 {
-	uint32_t max = r->route ? r->route->body_max : HF_HTTP_BODY_MAX;
+	uint32_t max = body_limit(r);
 	if (r->body_too_large || r->body_len + n > max) {
 		r->body_too_large = true;
 		return true; /* discard; answered 413 once complete */
@@ -412,10 +431,21 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 			r->close = true;
 			return answer(r);
 		}
-		/* A declared length past the limit is refused before reading it. */
+		/* A declared length past the limit is refused before reading it;
+		 * a body where none is accepted is refused at once, with the
+		 * answer the request would get (404, 405, 400), and the
+		 * connection closed (its body is never read). */
 		const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		uint32_t max = r->route ? r->route->body_max : HF_HTTP_BODY_MAX;
+		uint32_t max = body_limit(r);
+		if (max == 0 && ((cl && strtoull(cl, NULL, 10) > 0) || f.te)) {
+			if (r->route)
+				hf_render_error(r, 400, "bad_request", "this route takes no body");
+			else
+				hf_api_dispatch(r); /* 404 or 405 */
+			r->close = true;
+			return answer(r);
+		}
 		if (cl && strtoull(cl, NULL, 10) > max) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "the body is larger than %u bytes", max);

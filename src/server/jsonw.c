@@ -97,13 +97,49 @@ void hf_jw_arr_end(struct hf_jw *jw) { jw_close(jw, "]"); }
 /* Bytes that need an escape inside a JSON string. */
 static bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
+/* The length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t k = 2; k < len; k++)
+		if (s[k] < 0x80 || s[k] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* Writes s as a JSON string. Text that is not UTF-8 (a URL's bytes
+ * echoed in a message, a name cut at a byte count) gets U+FFFD for each
+ * bad byte: every answer stays JSON that strict decoders accept. */
 static void jw_escaped(struct hf_jw *jw, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
-	while (i < n && !needs_escape((unsigned char)s[i]))
+	while (i < n && !needs_escape(u[i]) && u[i] < 0x80)
 		i++;
-	if (i == n) { /* the common case: one copy */
+	if (i == n) { /* the common case: ASCII, one copy */
 		if (!hf_jw_reserve(jw, n + 3))
 			return;
 		char *o = jw->buf + jw->len;
@@ -116,13 +152,26 @@ static void jw_escaped(struct hf_jw *jw, const char *s, size_t n)
 		return;
 	}
 	hf_jw_raw(jw, "\"", 1);
-	size_t run = 0; /* start of the pending run of plain bytes */
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!needs_escape(c))
+	size_t run = 0; /* start of the pending run of bytes written as they are */
+	while (i < n) {
+		unsigned char c = u[i];
+		if (c >= 0x80) {
+			size_t len = utf8_len(u + i, n - i);
+			if (len) {
+				i += len;
+				continue;
+			}
+			hf_jw_raw(jw, s + run, i - run);
+			hf_jw_raw(jw, "\\ufffd", 6);
+			run = ++i;
 			continue;
+		}
+		if (!needs_escape(c)) {
+			i++;
+			continue;
+		}
 		hf_jw_raw(jw, s + run, i - run);
-		run = i + 1;
+		run = ++i;
 		char esc[7] = {'\\', 0};
 		size_t k = 2;
 		switch (c) {

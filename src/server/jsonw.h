@@ -6,8 +6,9 @@
  * placed by a per-depth "first" flag, so callers only open, close, name
  * keys and write values. Output is deterministic: the same calls give the
  * same bytes (idempotent replays depend on it). Strings are escaped per
- * RFC 8259 (control bytes as \u00XX); bytes >= 0x80 pass through (input
- * text was validated as UTF-8 by the parser).
+ * RFC 8259 (control bytes as \u00XX); well-formed UTF-8 passes through,
+ * and each byte that is not part of it becomes \ufffd (text from a URL, or
+ * cut at a byte count, is not always UTF-8; the answer must be JSON).
  *
  * Out of memory sets jw->oom and turns later calls into no-ops; the caller
  * checks once at the end.

@@ -70,6 +70,11 @@ static long load_admin_key(const char *file, char *key, size_t cap, char *err, s
 		     key[n - 1] == '\t'))
 		n--;
 	key[n] = 0;
+	if (n && (key[0] == ' ' || key[0] == '\t')) {
+		/* Authorization values are read without their leading spaces. */
+		snprintf(err, err_cap, "the admin key must not start with a space or a tab");
+		return -1;
+	}
 	if (n < HF_ADMIN_KEY_MIN) {
 		snprintf(err, err_cap, "the admin key must be at least %d characters", HF_ADMIN_KEY_MIN);
 		return -1;

@@ -47,6 +47,9 @@ def test_bad_command_lines(tmp_path):
     assert r.returncode == 2 and "admin key" in r.stderr
     r = run(["serve", "--data", d], env={"HOLDFAST_ADMIN_KEY": "short"})
     assert r.returncode == 2 and "at least 16" in r.stderr
+    # a key no client could present (Authorization values lose leading spaces)
+    r = run(["serve", "--data", d], env={"HOLDFAST_ADMIN_KEY": " " + "k" * 20})
+    assert r.returncode == 2 and "must not start with a space" in r.stderr
     key = {"HOLDFAST_ADMIN_KEY": "k" * 20}
     assert run(["serve", "--data", d, "--bogus"], env=key).returncode == 2
     assert run(["serve", "--data", d, "--listen", "nowhere"], env=key).returncode == 2
@@ -86,8 +89,17 @@ def test_structured_log_lines(srv):
     assert re.match(r"^ts=\S+ level=info msg=start version=\S+ listen=127\.0\.0\.1:\d+ ", start)
     errs = [l for l in log.splitlines() if "msg=request" in l]
     assert len(errs) == 2
-    assert re.search(r"level=warn msg=request method=GET path=/nowhere status=404 code=not_found us=\d+", errs[0])
+    assert re.search(r"level=warn msg=request ip=127\.0\.0\.1 method=GET path=/nowhere status=404 code=not_found us=\d+", errs[0])
     assert "status=401 code=unauthorized" in errs[1]
+    # client bytes in the method are made safe and capped; the address stays
+    import socket
+    c = socket.create_connection(("127.0.0.1", srv.port))
+    c.sendall(b"G\x1b[31m\"ET\tstatus=200\tip=1.2.3.4" + b"X" * 1000 + b" /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
+    c.recv(4096)
+    c.close()
+    line = [l for l in srv.log().splitlines() if "msg=request" in l][2]
+    assert "\x1b" not in line and "\t" not in line and line.count("ip=") == 1, line
+    assert re.search(r"msg=request ip=127\.0\.0\.1 method=\S{1,16} path=", line), line
     srv.restart()
     assert "msg=stop status=0" in srv.log()
 

@@ -84,6 +84,26 @@ static void test_empty_and_nested(void **state)
 	hf_arena_free(&a);
 }
 
+/* Bytes that are not UTF-8 become U+FFFD; well-formed sequences stay. */
+static void test_not_utf8(void **state)
+{
+	(void)state;
+	struct hf_arena a = {0};
+	struct hf_jw jw;
+	hf_jw_init(&jw, &a);
+	hf_jw_arr(&jw);
+	hf_jw_cstr(&jw, "event \xff not found");
+	hf_jw_cstr(&jw, "caf\xc3\xa9 \xc3");           /* a name cut mid-sequence */
+	hf_jw_cstr(&jw, "\xe2\x82\xac \xf0\x9f\x8e\xab"); /* euro sign, ticket */
+	hf_jw_cstr(&jw, "\xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80"); /* overlong, surrogate, > U+10FFFF */
+	hf_jw_arr_end(&jw);
+	assert_false(jw.oom);
+	assert_string_equal(jw.buf, "[\"event \\ufffd not found\",\"caf\xc3\xa9 \\ufffd\","
+				    "\"\xe2\x82\xac \xf0\x9f\x8e\xab\","
+				    "\"\\ufffd\\ufffd \\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\\ufffd\\ufffd\"]");
+	hf_arena_free(&a);
+}
+
 static void test_time_format(void **state)
 {
 	(void)state;
@@ -144,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_shape),
 		cmocka_unit_test(test_grows),
 		cmocka_unit_test(test_empty_and_nested),
+		cmocka_unit_test(test_not_utf8),
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_time_parse),
 	};
