@@ -6,8 +6,11 @@
  *   target split at '?', path and query unescaped (libmicrohttpd 0.9.75's
  *   MHD_http_unescape and argument parser) -> route match -> request line
  *   + headers past HF_HTTP_HEADER_MAX: 431 -> hf_api_precheck (401 / 403,
- *   connection closed) -> body past the route's limit: 413 (hf_api_dispatch
- *   answers it, as for a body that grew past it while being received) ->
+ *   connection closed) -> a body where none is accepted (no route, or a
+ *   GET route without a body schema): 404 / 405 / 400 at once, connection
+ *   closed -> body past the route's limit: 413 (hf_api_dispatch answers it,
+ *   as for a chunked body that grew past it; http.c answers a declared
+ *   Content-Length past it at the headers) ->
  *   with no engine, routes that need one: 503 -> hf_api_dispatch.
  *
  * Invariant: nothing here changes a state; a request reaches a state only
@@ -115,6 +118,17 @@ static size_t header_bytes(const char *name, const char *value)
 	return value ? strlen(name) + strlen(value) + HEADER_OVERHEAD : 0;
 }
 
+/* http.c's body_limit: the route's limit, and none where no body can be
+ * accepted (no route, or a GET route without a body schema). */
+static uint32_t body_limit(const struct hf_req *r)
+{
+	if (!r->route)
+		return 0;
+	if (r->route->body == HF_BODY_NONE && !strcmp(r->route->method, "GET"))
+		return 0;
+	return r->route->body_max;
+}
+
 static bool needs_engine(const struct hf_route *rt)
 {
 	for (size_t i = 0; i < sizeof(engine_routes) / sizeof(engine_routes[0]); i++)
@@ -169,7 +183,16 @@ int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct h
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
-	uint32_t max = r->route ? r->route->body_max : HF_HTTP_BODY_MAX;
+	uint32_t max = body_limit(r);
+	if (max == 0 && in->body_len) {
+		if (r->route)
+			hf_render_error(r, 400, "bad_request", "this route takes no body");
+		else
+			hf_api_dispatch(r); /* 404 or 405 */
+		r->close = true;
+		r->stage = HF_STAGE_ANSWERED;
+		return HF_ANSWERED;
+	}
 	if (in->body_len > max)
 		r->body_too_large = true;
 	else if (in->body_len) {

@@ -338,14 +338,15 @@ static const struct {
 	const char *name;
 	const char *relaxes;
 } known_open[] = {
-	/* H1: error messages copy path segments and JSON keys byte for byte
-	 * (and cut them at a byte count): an answer may not be UTF-8. */
-	{"H1-error-text-not-utf8", "answers must be valid UTF-8"},
+	/* None open. Closed: "H1-error-text-not-utf8" (answers must be valid
+	 * UTF-8; fixed in jsonw.c, its inputs are crash-*-not-utf8 and
+	 * crash-*-cut-mid-utf8). */
+	{NULL, NULL},
 };
 
 static bool known(const char *name)
 {
-	for (size_t i = 0; i < sizeof(known_open) / sizeof(known_open[0]); i++)
+	for (size_t i = 0; known_open[i].name; i++)
 		if (!strcmp(known_open[i].name, name))
 			return true;
 	return false;
