@@ -59,6 +59,9 @@ PEER_DIR=${PEER_DIR:-$REPO/../shared/peers/django}
 RESULTS=${RESULTS:-$HERE/results}
 CHART=${CHART:-$REPO/docs/bench-side-by-side.svg}
 OUT=${OUT:-$(mktemp -d /tmp/holdfast-sbs.XXXXXX)}
+# the peer's PostgreSQL runs as the postgres user, under OUT: it must be
+# able to enter it (mktemp -d makes it 0700)
+mkdir -p "$OUT" && chmod 0755 "$OUT"
 HF_PORT=${HF_PORT:-18080}
 CEIL_PORT=${CEIL_PORT:-18090}
 PGPORT=55432; APP_PORT=58000; REDIS_PORT=56379   # the peer's defaults
