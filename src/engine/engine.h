@@ -63,7 +63,9 @@ struct hf_engine_config {
 	struct hf_sm_config sm;
 	uint32_t queue_max;          /* submitted, not yet applied */
 	uint32_t snapshot_every_s;   /* 0: only at close */
-	uint64_t snapshot_every_records; /* 0: by time only */
+	/* Also snapshot after this many records, once the log since the last
+	 * snapshot is at least that snapshot's size (0: by time only). */
+	uint64_t snapshot_every_records;
 	bool test_clock;             /* time moves only by hf_engine_clock_advance */
 	/* The sm config is stored in data_dir on first open. false: opening a
 	 * directory whose stored config differs from sm fails (err names the

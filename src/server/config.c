@@ -44,6 +44,8 @@ static const struct opt opts[] = {
 	 "time stands still until an admin calls POST /admin/clock {\"advance_s\": n} (for tests)"},
 	{"--snapshot-every-s", "N", OPT_U32, OFF(snapshot_every_s), 0, 86400, "300",
 	 "write a snapshot every N seconds (0: only at shutdown)"},
+	{"--snapshot-every-records", "N", OPT_U32, OFF(snapshot_every_records), 0, 1000000000, "1000000",
+	 "also write one after N log records, once the log since the last snapshot is as large as it (0: by time only); fewer snapshots cost less CPU, more make restarts shorter"},
 	{"--threads", "N", OPT_U32, OFF(threads), 1, 256, "4", "HTTP worker threads"},
 	{"--max-connections", "N", OPT_U32, OFF(max_connections), 1, 1000000,
 	 STR(HF_HTTP_CONNECTIONS_MAX), "open connections in total (more are refused)"},

@@ -25,6 +25,7 @@ struct hf_server_config {
 	uint32_t request_timeout_s;
 	uint32_t queue_max;
 	uint32_t snapshot_every_s;
+	uint32_t snapshot_every_records;
 	int64_t shipping_fee;
 	int64_t free_shipping_over;
 	uint32_t max_holds;          /* 0: the core's default */

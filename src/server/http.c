@@ -511,6 +511,7 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 	ec.fsync = s->cfg.fsync_off ? HF_FSYNC_OFF : HF_FSYNC_ALWAYS;
 	ec.queue_max = s->cfg.queue_max;
 	ec.snapshot_every_s = s->cfg.snapshot_every_s;
+	ec.snapshot_every_records = s->cfg.snapshot_every_records;
 	ec.test_clock = s->cfg.test_clock;
 	ec.sm.shipping_fee = s->cfg.shipping_fee;
 	ec.sm.free_shipping_over = s->cfg.free_shipping_over;

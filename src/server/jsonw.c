@@ -197,8 +197,17 @@ static void jw_escaped(struct hf_jw *jw, const char *s, size_t n)
 void hf_jw_key(struct hf_jw *jw, const char *key)
 {
 	jw_sep(jw);
-	jw_escaped(jw, key, strlen(key));
-	hf_jw_raw(jw, ":", 1);
+	/* Keys are the API's own names: plain ASCII, written as they are. */
+	size_t n = strlen(key);
+	if (!hf_jw_reserve(jw, n + 4))
+		return;
+	char *o = jw->buf + jw->len;
+	o[0] = '"';
+	memcpy(o + 1, key, n);
+	o[n + 1] = '"';
+	o[n + 2] = ':';
+	o[n + 3] = 0;
+	jw->len += n + 3;
 	jw->after_key = true;
 }
 
@@ -210,16 +219,35 @@ void hf_jw_str(struct hf_jw *jw, const char *s, size_t n)
 
 void hf_jw_cstr(struct hf_jw *jw, const char *s) { hf_jw_str(jw, s, strlen(s)); }
 
-void hf_jw_u64(struct hf_jw *jw, uint64_t v)
+/* v in decimal at the end of tmp[24]; returns where it starts. */
+static size_t u64_digits(char tmp[24], uint64_t v)
 {
-	char tmp[24];
-	size_t i = sizeof(tmp);
+	size_t i = 24;
 	do {
 		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
+	return i;
+}
+
+void hf_jw_u64(struct hf_jw *jw, uint64_t v)
+{
+	char tmp[24];
+	size_t i = u64_digits(tmp, v);
 	jw_sep(jw);
 	hf_jw_raw(jw, tmp + i, sizeof(tmp) - i);
+}
+
+void hf_jw_prefixed_u64(struct hf_jw *jw, char prefix, uint64_t v)
+{
+	char tmp[24 + 4];
+	size_t i = u64_digits(tmp + 4, v) + 4;
+	tmp[--i] = '-';
+	tmp[--i] = prefix;
+	tmp[--i] = '"';
+	jw_sep(jw);
+	hf_jw_raw(jw, tmp + i, sizeof(tmp) - i);
+	hf_jw_raw(jw, "\"", 1);
 }
 
 void hf_jw_i64(struct hf_jw *jw, int64_t v)

@@ -43,11 +43,15 @@ void hf_jw_obj(struct hf_jw *jw);   /* { */
 void hf_jw_obj_end(struct hf_jw *jw);
 void hf_jw_arr(struct hf_jw *jw);   /* [ */
 void hf_jw_arr_end(struct hf_jw *jw);
+/* key: one of the API's names, plain ASCII without quotes or backslashes
+ * (written as is). */
 void hf_jw_key(struct hf_jw *jw, const char *key);
 void hf_jw_str(struct hf_jw *jw, const char *s, size_t n);
 void hf_jw_cstr(struct hf_jw *jw, const char *s);
 void hf_jw_i64(struct hf_jw *jw, int64_t v);
 void hf_jw_u64(struct hf_jw *jw, uint64_t v);
+/* The string "<prefix>-<v>" ("o-12"): booking ids. */
+void hf_jw_prefixed_u64(struct hf_jw *jw, char prefix, uint64_t v);
 void hf_jw_bool(struct hf_jw *jw, bool v);
 void hf_jw_null(struct hf_jw *jw);
 void hf_jw_time(struct hf_jw *jw, int64_t ms); /* "2026-11-22T20:00:00Z" */

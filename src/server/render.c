@@ -81,9 +81,7 @@ void hf_render_error(struct hf_req *r, uint16_t status, const char *code, const 
 
 void hf_render_booking_id(struct hf_jw *jw, char prefix, uint64_t id)
 {
-	char t[32];
-	int n = snprintf(t, sizeof(t), "%c-%llu", prefix, (unsigned long long)id);
-	hf_jw_str(jw, t, (size_t)n);
+	hf_jw_prefixed_u64(jw, prefix, id);
 }
 
 static void jw_hstr(struct hf_jw *jw, struct hf_str s) { hf_jw_str(jw, s.ptr, s.len); }

@@ -27,7 +27,7 @@ def test_help_documents_every_option():
         assert word in top.stdout
     h = run(["serve", "--help"])
     assert h.returncode == 0
-    for opt in ["--listen", "--data", "--admin-key-file", "--fsync", "--test-clock", "--snapshot-every-s",
+    for opt in ["--listen", "--data", "--admin-key-file", "--fsync", "--test-clock", "--snapshot-every-s", "--snapshot-every-records",
                 "--threads", "--max-connections", "--max-connections-per-ip", "--idle-timeout-s",
                 "--request-timeout-s", "--queue-max", "--shipping-fee", "--free-shipping-over",
                 "HOLDFAST_ADMIN_KEY"]:

@@ -31,12 +31,17 @@ static void test_shape(void **state)
 	hf_jw_obj(&jw);
 	hf_jw_obj_end(&jw);
 	hf_jw_arr_end(&jw);
-	hf_jw_key(&jw, "c\"");
+	hf_jw_key(&jw, "c");
 	hf_jw_str(&jw, "q\"\\\n\t\x01\xc3\xa9", 8);
+	hf_jw_key(&jw, "id");
+	hf_jw_prefixed_u64(&jw, 'o', 18446744073709551615ull);
+	hf_jw_key(&jw, "h");
+	hf_jw_prefixed_u64(&jw, 'h', 7);
 	hf_jw_obj_end(&jw);
 	assert_false(jw.oom);
 	assert_string_equal(jw.buf, "{\"a\":-12,\"b\":[18446744073709551615,-9223372036854775808,true,null,{}],"
-				    "\"c\\\"\":\"q\\\"\\\\\\n\\t\\u0001\xc3\xa9\"}");
+				    "\"c\":\"q\\\"\\\\\\n\\t\\u0001\xc3\xa9\","
+				    "\"id\":\"o-18446744073709551615\",\"h\":\"h-7\"}");
 	hf_arena_free(&a);
 }
 
