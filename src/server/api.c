@@ -588,6 +588,21 @@ const struct hf_route *hf_route_get(int index)
 	return &routes[index];
 }
 
+uint32_t hf_route_body_limit(const struct hf_route *rt)
+{
+	if (!rt)
+		return 0;
+	if (rt->body == HF_BODY_NONE && !strcmp(rt->method, "GET"))
+		return 0;
+	return rt->body_max;
+}
+
+bool hf_route_needs_engine(const struct hf_route *rt)
+{
+	return rt->prepare == prep_health || rt->prepare == prep_clock ||
+	       rt->render_ok == ok_metrics;
+}
+
 /* Segment-by-segment match; "{id}" takes one non-empty segment. */
 static bool path_match(const char *pattern, const char *path, struct hf_str *param)
 {

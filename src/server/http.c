@@ -281,21 +281,9 @@ static int submit(struct hf_server *s, struct hf_req *r)
 	return hf_engine_submit_many(s->engine, r->submit, r->n_submit);
 }
 
-/* The most body bytes the request may send: its route's limit, and none
- * where no body can be accepted (no route, or a GET route without a body
- * schema), so nobody makes the server buffer a body it will refuse. */
-static uint32_t body_limit(const struct hf_req *r)
-{
-	if (!r->route)
-		return 0;
-	if (r->route->body == HF_BODY_NONE && !strcmp(r->route->method, "GET"))
-		return 0;
-	return r->route->body_max;
-}
-
 static bool append_body(struct hf_req *r, const char *data, size_t n)
 {
-	uint32_t max = body_limit(r);
+	uint32_t max = hf_route_body_limit(r->route);
 	if (r->body_too_large || r->body_len + n > max) {
 		r->body_too_large = true;
 		return true; /* discard; answered 413 once complete */
@@ -437,7 +425,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 		 * connection closed (its body is never read). */
 		const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		uint32_t max = body_limit(r);
+		uint32_t max = hf_route_body_limit(r->route);
 		if (max == 0 && ((cl && strtoull(cl, NULL, 10) > 0) || f.te)) {
 			if (r->route)
 				hf_render_error(r, 400, "bad_request", "this route takes no body");

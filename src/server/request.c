@@ -27,20 +27,6 @@
 #include "base/limits.h"
 #include "server/arena.h"
 
-/* Routes whose prepare, read or success answer calls the engine
- * (hf_engine_stats, hf_engine_clock_advance). Without an engine they are
- * answered 503 after their credential check. A new route of that kind
- * must be listed here: fuzz_api_request runs every route engine-less and
- * would stop on the NULL engine. Columns: method, pattern. */
-static const struct {
-	const char *method;
-	const char *pattern;
-} engine_routes[] = {
-	{"GET", "/health"},       /* prep_health: hf_engine_stats */
-	{"GET", "/metrics"},      /* ok_metrics: hf_engine_stats */
-	{"POST", "/admin/clock"}, /* prep_clock: hf_engine_clock_advance */
-};
-
 /* The fixed part of http.c's header count: the request line's spaces,
  * "HTTP/1.1" and its CRLF. */
 #define REQUEST_LINE_OVERHEAD 12
@@ -118,25 +104,6 @@ static size_t header_bytes(const char *name, const char *value)
 	return value ? strlen(name) + strlen(value) + HEADER_OVERHEAD : 0;
 }
 
-/* http.c's body_limit: the route's limit, and none where no body can be
- * accepted (no route, or a GET route without a body schema). */
-static uint32_t body_limit(const struct hf_req *r)
-{
-	if (!r->route)
-		return 0;
-	if (r->route->body == HF_BODY_NONE && !strcmp(r->route->method, "GET"))
-		return 0;
-	return r->route->body_max;
-}
-
-static bool needs_engine(const struct hf_route *rt)
-{
-	for (size_t i = 0; i < sizeof(engine_routes) / sizeof(engine_routes[0]); i++)
-		if (!strcmp(rt->method, engine_routes[i].method) &&
-		    !strcmp(rt->pattern, engine_routes[i].pattern))
-			return true;
-	return false;
-}
 
 int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct hf_api_input *in,
 		   struct hf_req **out)
@@ -183,7 +150,7 @@ int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct h
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
-	uint32_t max = body_limit(r);
+	uint32_t max = hf_route_body_limit(r->route);
 	if (max == 0 && in->body_len) {
 		if (r->route)
 			hf_render_error(r, 400, "bad_request", "this route takes no body");
@@ -202,7 +169,7 @@ int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct h
 		r->body_len = in->body_len;
 		r->body_cap = in->body_len;
 	}
-	if (!srv->engine && r->route && needs_engine(r->route)) {
+	if (!srv->engine && r->route && hf_route_needs_engine(r->route)) {
 		hf_render_error(r, 503, "overloaded", "this route needs the engine, and there is none");
 		r->retry_after = true;
 		r->stage = HF_STAGE_ANSWERED;

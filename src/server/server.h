@@ -89,6 +89,14 @@ struct hf_route {
 int hf_route_match(const char *method, const char *path, struct hf_str *param /* out */);
 const struct hf_route *hf_route_get(int index);
 uint32_t hf_route_count(void);
+/* The most body bytes a request on rt may send: its limit, and none where
+ * no body can be accepted (rt NULL: no route; a GET without a body
+ * schema), so nobody makes the server buffer a body it will refuse. */
+uint32_t hf_route_body_limit(const struct hf_route *rt);
+/* Whether rt's steps call the engine beyond submitting (statistics, the
+ * test clock): tests that run routes without one must leave these out.
+ * A new route of that kind is added here. */
+bool hf_route_needs_engine(const struct hf_route *rt);
 
 /* ---- a request ---------------------------------------------------------- */
 
