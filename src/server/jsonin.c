@@ -405,31 +405,43 @@ static int jin_value(struct jin *j, const json_t *v, const struct hf_jfield *f, 
 	return -1;
 }
 
-/* Checks obj against schema s: unknown fields first (a typo must not be
- * silently ignored), then each field in table order. */
+/* Fails on the first key of obj that is not one of n names; names[k] is
+ * found `stride` bytes after names[k - 1], so a schema's field table
+ * serves as well as an array of names. A typo must not be silently
+ * ignored. */
+static int only_known_fields(struct jin *j, const json_t *obj, const char *const *names,
+			     size_t stride, size_t n)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)obj, key, v) {
+		size_t k = 0;
+		while (k < n && strcmp(*(const char *const *)((const char *)names + k * stride), key))
+			k++;
+		if (k < n)
+			continue;
+		char where[128];
+		size_t wn = jin_path(j, where, sizeof(where));
+		size_t old = path_push(j, key, 0);
+		jin_fail(j, 400, "unknown field");
+		path_pop(j, old);
+		/* The message names the field even when the path is cut. */
+		snprintf(j->err->msg, sizeof(j->err->msg), "unknown field '%.100s'%s%.100s", key,
+			 wn ? " in " : "", where);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks obj against schema s: unknown fields first, then each field in
+ * table order. */
 static int jin_object(struct jin *j, const json_t *obj, const struct hf_jschema *s, void *target,
 		      void *extra)
 {
 	if (!json_is_object(obj))
 		return jin_fail(j, 400, "expected an object");
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)obj, key, v) {
-		uint32_t i = 0;
-		while (i < s->n && strcmp(s->fields[i].name, key))
-			i++;
-		if (i == s->n) {
-			char where[128];
-			size_t wn = jin_path(j, where, sizeof(where));
-			size_t old = path_push(j, key, 0);
-			jin_fail(j, 400, "unknown field");
-			path_pop(j, old);
-			/* The message names the field even when the path is cut. */
-			snprintf(j->err->msg, sizeof(j->err->msg), "unknown field '%.100s'%s%.100s",
-				 key, wn ? " in " : "", where);
-			return -1;
-		}
-	}
+	if (only_known_fields(j, obj, s->n ? &s->fields[0].name : NULL, sizeof(s->fields[0]), s->n) < 0)
+		return -1;
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct hf_jfield *f = &s->fields[i];
 		const json_t *fv = json_object_get(obj, f->name);
@@ -571,21 +583,8 @@ static int parse_op(struct jin *j, const json_t *v, uint32_t i, hf_batch_route_f
 {
 	if (!json_is_object(v))
 		return jin_fail(j, 400, "expected an object {\"method\", \"path\", \"body\"?, \"idempotency_key\"?}");
-	const char *key;
-	json_t *m;
-	json_object_foreach((json_t *)v, key, m) {
-		size_t k = 0;
-		while (k < N(op_fields) && strcmp(op_fields[k], key))
-			k++;
-		if (k == N(op_fields)) {
-			size_t old = path_push(j, key, 0);
-			jin_fail(j, 400, "unknown field");
-			path_pop(j, old);
-			snprintf(j->err->msg, sizeof(j->err->msg), "unknown field '%.100s' in ops[%u]",
-				 key, i);
-			return -1;
-		}
-	}
+	if (only_known_fields(j, v, op_fields, sizeof(op_fields[0]), N(op_fields)) < 0)
+		return -1;
 	if (op_string(j, v, "method", true, HF_BATCH_METHOD_MAX, &op->method) < 0 ||
 	    op_string(j, v, "path", true, HF_BATCH_PATH_MAX, &op->path) < 0 ||
 	    op_string(j, v, "idempotency_key", false, HF_BATCH_PATH_MAX, &op->idem_key) < 0)
@@ -619,21 +618,13 @@ int hf_jsonin_parse_batch(const char *body, size_t len, struct hf_arena *arena,
 	json_t *root = load(&j, body, len);
 	if (!root)
 		goto out;
-	const char *key;
-	json_t *v;
 	if (!json_is_object(root)) {
 		jin_fail(&j, 400, "expected an object {\"ops\": [...]}");
 		goto out;
 	}
-	json_object_foreach(root, key, v) {
-		if (strcmp(key, "ops")) {
-			size_t old = path_push(&j, key, 0);
-			jin_fail(&j, 400, "unknown field");
-			path_pop(&j, old);
-			snprintf(err->msg, sizeof(err->msg), "unknown field '%.100s'", key);
-			goto out;
-		}
-	}
+	static const char *const envelope_fields[] = {"ops"};
+	if (only_known_fields(&j, root, envelope_fields, sizeof(envelope_fields[0]), 1) < 0)
+		goto out;
 	const json_t *arr = json_object_get(root, "ops");
 	path_push(&j, "ops", 0);
 	if (!arr) {
