@@ -919,6 +919,17 @@ def test_overload_beyond_the_queue_bound(holdfast):
 
 # ---- framing libmicrohttpd would let wait ------------------------------------
 
+def answered_at_once(srv, raw):
+    """Sends raw on a new connection; the server must answer and close well
+    before the whole-request deadline. Returns the responses."""
+    s = connect(srv.port)
+    s.sendall(raw)
+    data, end, secs = read_to_end(s, REQUEST_S + SLACK_S)
+    s.close()
+    assert end == "eof" and secs < REQUEST_S, (raw[:80], end, secs, data[:300])
+    return parse_responses(data)[0]
+
+
 def test_unframeable_and_hostless_requests_are_answered_at_once(holdfast):
     """A Transfer-Encoding other than a single chunked cannot be framed:
     501 at once and close (it used to wait for the whole-request deadline);
@@ -939,13 +950,8 @@ def test_unframeable_and_hostless_requests_are_answered_at_once(holdfast):
         (400, b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
     ]
     for want, raw in cases:
-        s = connect(srv.port)
-        s.sendall(raw)
-        data, end, secs = read_to_end(s, REQUEST_S + SLACK_S)
-        s.close()
-        got, _ = parse_responses(data)
-        assert end == "eof" and secs < REQUEST_S, (raw[:80], end, secs, data[:300])
-        assert [g[0] for g in got] == [want], (raw[:80], data[:300])
+        got = answered_at_once(srv, raw)
+        assert [g[0] for g in got] == [want], (raw[:80], got)
         assert json.loads(got[0][2])["error"]["code"] == "bad_request"
     s = connect(srv.port)
     s.sendall(b"GET /health HTTP/1.0\r\n\r\n")
@@ -970,13 +976,8 @@ def test_bodies_where_none_is_accepted_are_not_read(holdfast):
         (404, b"POST /nowhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"),
         (405, b"PUT /orders HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n"),
     ]:
-        s = connect(srv.port)
-        s.sendall(head)
-        data, end, secs = read_to_end(s, REQUEST_S + SLACK_S)
-        s.close()
-        got, _ = parse_responses(data)
-        assert end == "eof" and secs < REQUEST_S, (head, end, secs, data[:200])
-        assert [g[0] for g in got] == [want], (head, data[:300])
+        got = answered_at_once(srv, head)
+        assert [g[0] for g in got] == [want], (head, got)
     assert state_dump(srv, events=["ev"], items=["it"], customers=["alice"]) == before
     # a body on a route that takes one is still read
     r = srv.call("POST", "/orders", {"items": [{"item": "it", "quantity": 1}]}, token=t)
