@@ -119,5 +119,11 @@
 /* Customer list pages (GET /customers/{id}/holds|orders?limit=). */
 #define HF_LIST_LIMIT_DEFAULT 20u
 #define HF_LIST_LIMIT_MAX 100u
+/* Seat map pages (GET /events/{id}/seats?limit=): rendered on the
+ * sequencer thread, which applies nobody's booking meanwhile; 1,000 seats
+ * are ~120 KiB of JSON and well under a millisecond, 10,000 a few ms (the
+ * whole map of a 200,000-seat event was ~25 MB in one go). */
+#define HF_SEAT_PAGE_DEFAULT 1000u
+#define HF_SEAT_PAGE_MAX 10000u
 
 #endif

@@ -115,6 +115,17 @@ static void read_seats(struct hf_request *q, const struct hf_sm *sm, int64_t now
 		return not_found(r, "event");
 	struct hf_event_info e;
 	hf_sm_event_info(sm, (uint32_t)ev, &e);
+	uint32_t from = 0;
+	if (r->q_after) {
+		struct hf_str after = {r->q_after, (uint32_t)strlen(r->q_after)};
+		int64_t at = hf_sm_seat_find(sm, (uint32_t)ev, after);
+		if (at < 0) {
+			bad_field(r, 400, "?after", "after: no such seat in this event");
+			return;
+		}
+		from = (uint32_t)at - e.first_seat + 1;
+	}
+	uint32_t to = e.n_seats - from > r->list_limit ? from + r->list_limit : e.n_seats;
 	struct hf_jw *jw = &r->out;
 	hf_jw_init(jw, r->arena);
 	r->status = 200;
@@ -123,7 +134,7 @@ static void read_seats(struct hf_request *q, const struct hf_sm *sm, int64_t now
 	jw_hstr(jw, e.id);
 	hf_jw_key(jw, "seats");
 	hf_jw_arr(jw);
-	for (uint32_t i = 0; i < e.n_seats; i++) {
+	for (uint32_t i = from; i < to; i++) {
 		struct hf_seat_info s;
 		hf_sm_seat_info(sm, e.first_seat + i, &s);
 		hf_jw_obj(jw);
@@ -150,6 +161,15 @@ static void read_seats(struct hf_request *q, const struct hf_sm *sm, int64_t now
 		hf_jw_obj_end(jw);
 	}
 	hf_jw_arr_end(jw);
+	/* The last seat of this page when more follow (pass it as ?after). */
+	hf_jw_key(jw, "next");
+	if (to < e.n_seats) {
+		struct hf_seat_info last;
+		hf_sm_seat_info(sm, e.first_seat + to - 1, &last);
+		jw_hstr(jw, last.id);
+	} else {
+		hf_jw_null(jw);
+	}
 	hf_jw_obj_end(jw);
 }
 
@@ -352,6 +372,41 @@ static int prep_order_op(struct hf_req *r)
 	return HF_SUBMIT;
 }
 
+/* ?limit=: r->list_limit, def when absent; 400 (path "?limit") outside
+ * 1..max. */
+static int page_limit(struct hf_req *r, uint32_t def, uint32_t max)
+{
+	r->list_limit = def;
+	if (!r->q_limit)
+		return HF_SUBMIT;
+	uint64_t v = 0;
+	size_t n = strlen(r->q_limit);
+	bool ok = n >= 1 && n <= 9;
+	for (size_t i = 0; ok && i < n; i++) {
+		ok = r->q_limit[i] >= '0' && r->q_limit[i] <= '9';
+		v = v * 10 + (uint64_t)(r->q_limit[i] - '0');
+	}
+	if (!ok || v < 1 || v > max) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "limit: expected an integer from 1 to %u", max);
+		return bad_field(r, 400, "?limit", msg);
+	}
+	r->list_limit = (uint32_t)v;
+	return HF_SUBMIT;
+}
+
+/* GET /events/{id}/seats?limit=&after=<seat id>: a page of the seat map
+ * (rendered on the sequencer thread, so bounded). */
+static int prep_seats(struct hf_req *r)
+{
+	if (prep_event(r) == HF_ANSWERED ||
+	    page_limit(r, HF_SEAT_PAGE_DEFAULT, HF_SEAT_PAGE_MAX) == HF_ANSWERED)
+		return HF_ANSWERED;
+	if (r->q_after && !hf_jsonin_id_ok(r->q_after, strlen(r->q_after)))
+		return bad_field(r, 400, "?after", "after: expected a seat id of this event");
+	return HF_SUBMIT;
+}
+
 static int prep_customer_list(struct hf_req *r)
 {
 	/* Another customer's list reads as a customer with nothing. */
@@ -361,25 +416,8 @@ static int prep_customer_list(struct hf_req *r)
 		not_found(r, "customer");
 		return HF_ANSWERED;
 	}
-	r->list_limit = HF_LIST_LIMIT_DEFAULT;
-	if (r->q_limit) {
-		unsigned long v = 0;
-		size_t n = strlen(r->q_limit);
-		bool ok = n >= 1 && n <= 4;
-		for (size_t i = 0; ok && i < n; i++) {
-			ok = r->q_limit[i] >= '0' && r->q_limit[i] <= '9';
-			v = v * 10 + (unsigned long)(r->q_limit[i] - '0');
-		}
-		if (!ok || v < 1 || v > HF_LIST_LIMIT_MAX) {
-			hf_render_error_begin(r, 400, "bad_request",
-					      "limit: expected an integer from 1 to 100");
-			hf_jw_key(&r->out, "path");
-			hf_jw_cstr(&r->out, "?limit");
-			hf_render_error_end(r);
-			return HF_ANSWERED;
-		}
-		r->list_limit = (uint32_t)v;
-	}
+	if (page_limit(r, HF_LIST_LIMIT_DEFAULT, HF_LIST_LIMIT_MAX) == HF_ANSWERED)
+		return HF_ANSWERED;
 	if (r->q_after) {
 		bool order = r->route->read == read_orders;
 		r->list_after = hf_jsonin_booking_id(order ? 'o' : 'h', r->q_after, strlen(r->q_after));
@@ -552,7 +590,7 @@ static void ok_batch(struct hf_req *r);
 static const struct hf_route routes[] = {
 	{"POST", "/events", ADM, HF_BODY_EVENT, HF_CMD_EVENT_CREATE, 201, EVBODY, NULL, NULL, ok_event},
 	{"GET", "/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event, read_event, NULL},
-	{"GET", "/events/{id}/seats", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event, read_seats, NULL},
+	{"GET", "/events/{id}/seats", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_seats, read_seats, NULL},
 	{"POST", "/events/{id}/block", ADM, HF_BODY_BLOCK, HF_CMD_SEATS_BLOCK, 200, EVBODY, prep_block, NULL, ok_block},
 	{"POST", "/events/{id}/unblock", ADM, HF_BODY_BLOCK, HF_CMD_SEATS_UNBLOCK, 200, EVBODY, prep_block, NULL, ok_block},
 	{"POST", "/items", ADM, HF_BODY_ITEM, HF_CMD_ITEM_CREATE, 201, BODY, NULL, NULL, ok_item},

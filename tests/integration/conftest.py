@@ -171,10 +171,20 @@ class Server:
         assert r.status_code == 201, r.text
         return r.json()
 
+    def seats(self, eid):
+        """The whole seat map, page by page."""
+        seats, after = [], None
+        while True:
+            r = self.call("GET", "/events/%s/seats?limit=10000%s" % (eid, "&after=" + after if after else ""))
+            assert r.status_code == 200, r.text
+            body = r.json()
+            seats.extend(body["seats"])
+            after = body["next"]
+            if not after:
+                return seats
+
     def seat_states(self, eid):
-        r = self.call("GET", "/events/%s/seats" % eid)
-        assert r.status_code == 200, r.text
-        return {s["id"]: s["state"] for s in r.json()["seats"]}
+        return {s["id"]: s["state"] for s in self.seats(eid)}
 
     def item(self, iid):
         r = self.call("GET", "/items/" + iid)

@@ -61,7 +61,7 @@ def state_dump(srv, events=(), items=(), customers=()):
     read it with the test clock standing still."""
     d = {}
     for e in events:
-        d["event " + e] = (srv.call("GET", "/events/" + e).text, srv.call("GET", "/events/%s/seats" % e).text)
+        d["event " + e] = (srv.call("GET", "/events/" + e).text, srv.seats(e))
     for i in items:
         d["item " + i] = srv.call("GET", "/items/" + i).text
     for c in customers:

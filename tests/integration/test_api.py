@@ -169,3 +169,34 @@ def test_test_clock_route(holdfast, srv):
     assert expect_ok(srv.call("GET", "/health"))["now"] == now
     plain = holdfast(test_clock=False)
     expect_error(plain.admin("POST", "/admin/clock", {"advance_s": 1}), 404, "not_found")
+
+
+def test_seat_map_pages(srv):
+    """GET /events/{id}/seats a page at a time: every seat once, in the
+    event's order, whatever the page size; next is null on the last page."""
+    ids = ["S%d" % i for i in range(1, 2502)]
+    srv.make_event("big", ids)
+    first = expect_ok(srv.call("GET", "/events/big/seats"))
+    assert [s["id"] for s in first["seats"]] == ids[:1000] and first["next"] == "S1000"
+    for limit in (1, 7, 1000, 2501, 10000):
+        got, after, pages = [], None, 0
+        while True:
+            q = "?limit=%d" % limit + ("&after=" + after if after else "")
+            body = expect_ok(srv.call("GET", "/events/big/seats" + q))
+            got.extend(s["id"] for s in body["seats"])
+            after, pages = body["next"], pages + 1
+            if after is None:
+                break
+            assert after == got[-1]
+            assert pages < 3000
+        assert got == ids, limit
+        assert pages == -(-len(ids) // limit), (limit, pages)
+    last = expect_ok(srv.call("GET", "/events/big/seats?after=S2501"))
+    assert last["seats"] == [] and last["next"] is None
+    for bad, path in [("?limit=0", "?limit"), ("?limit=10001", "?limit"), ("?limit=x", "?limit"),
+                      ("?after=S9999", "?after"), ("?after=%20", "?after")]:
+        e = expect_error(srv.call("GET", "/events/big/seats" + bad), 400, "bad_request")
+        assert e["path"] == path, (bad, e)
+    # a seat of another event is not a cursor here
+    srv.make_event("small", ["T1"])
+    expect_error(srv.call("GET", "/events/big/seats?after=T1"), 400, "bad_request")
