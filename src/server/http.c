@@ -165,8 +165,11 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
 	struct hf_req *r = *con_cls;
 	/* Resumed, then closed (the client went away) before the handler ran
 	 * again: the engine is done with it, only the count is left. */
-	if (r && r->stage == HF_STAGE_PARKED)
+	if (r && r->stage == HF_STAGE_PARKED) {
 		atomic_fetch_sub(&s->in_flight, 1);
+		hf_metrics_request(r->route_index, HF_STATUS_CLIENT_GONE,
+				   (hf_mono_ns() - r->t0_ns) / 1000u);
+	}
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct hf_conn *c = ci ? ci->socket_context : NULL;

@@ -17,9 +17,11 @@
 #include "server/server.h"
 
 #define ROUTES_MAX 32
-/* Status codes counted by route; others land in the last slot ("other"). */
+/* Status codes counted by route; others land in the last slot ("other").
+ * 499: the client closed its connection while its request was parked (the
+ * request was applied; its answer had no one to go to). */
 static const uint16_t status_slots[] = {200, 201, 400, 401, 403, 404, 405,
-					409, 413, 415, 431, 500, 503};
+					409, 413, 415, 431, 499, 500, 501, 503};
 #define N_SLOTS (sizeof(status_slots) / sizeof(status_slots[0]))
 /* Request latency buckets, microseconds (rendered as seconds). */
 static const uint64_t lat_us[] = {100,   250,    500,    1000,   2500,    5000,    10000,

@@ -201,6 +201,10 @@ void hf_render_booking_id(struct hf_jw *jw, char prefix, uint64_t id);
 
 /* ---- metrics (metrics.c) ----------------------------------------------- */
 
+/* The status counted for a request whose client closed its connection
+ * while it was parked: applied, never answered (nginx's 499). */
+#define HF_STATUS_CLIENT_GONE 499u
+
 void hf_metrics_request(int route_index, unsigned status, uint64_t latency_us);
 void hf_metrics_conn(int delta);
 void hf_metrics_timeout(void);

@@ -997,3 +997,33 @@ def test_test_clock_stops_before_year_9999(srv):
     srv.make_item("late", 1)
     t = srv.token("alice", ttl_s=366 * 86400)
     expect_ok(srv.call("POST", "/holds", {"items": [{"item": "late", "quantity": 1}], "ttl_s": 3600}, token=t), 201)
+
+
+def test_clients_that_leave_while_parked_are_counted(holdfast):
+    """A client that sends a write and closes at once: the order is applied
+    (the engine does not know), and the request is counted in
+    holdfast_http_requests_total either as answered (201) or as 499 (the
+    client was gone when the answer was ready); it used to be missing."""
+    srv = holdfast(fsync="always")
+    srv.make_item("it", 1000)
+    t = srv.token("alice")
+    n = 40
+    for i in range(n):
+        s = connect(srv.port)
+        s.sendall(req("POST", "/orders", {"items": [{"item": "it", "quantity": 1}]}, token=t,
+                      idem="gone-%d" % i))
+        s.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and srv.item("it")["sold"] < n:
+        time.sleep(0.05)
+    assert srv.item("it")["sold"] == n
+    deadline = time.monotonic() + 10
+    while True:
+        text = srv.call("GET", "/metrics").text
+        counted = {st: int(float(v)) for st, v in re.findall(
+            r'^holdfast_http_requests_total\{route="POST /orders",status="(\w+)"\} (\S+)$', text, re.M)}
+        if sum(counted.values()) >= n or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert sum(counted.values()) == n, counted
+    assert set(counted) <= {"201", "499"}, counted
