@@ -81,6 +81,10 @@ _Noreturn void hf_fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 
 /* hf_sm_check, failing with what (a step description) on a violation. */
 void hf_fuzz_check_sm(const struct hf_sm *sm, const char *what);
 
+/* A command the API hands to the engine must encode (the log can store
+ * it: hf_cmd_encoded_size > 0) and decode to the same bytes again. */
+void hf_fuzz_check_cmd(const struct hf_cmd *cmd, const char *what);
+
 /* Every reply the core gives must encode (within HF_REPLY_BYTES_MAX), decode
  * to the same bytes again, and be refused by a too-small buffer: the
  * idempotency table stores replies so. */

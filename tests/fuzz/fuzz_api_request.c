@@ -449,29 +449,6 @@ static void check_identity(const struct hf_req *r, const char *what)
 	}
 }
 
-/* The command the log would store: encodes, and decodes to the same bytes. */
-static void check_encodes(const struct hf_cmd *cmd, const char *what)
-{
-	size_t n = hf_cmd_encoded_size(cmd);
-	if (n == 0)
-		hf_fuzz_fail("%s: the API submitted a %s that cannot be encoded for the log", what,
-			     hf_cmd_type_name((enum hf_cmd_type)cmd->type));
-	uint8_t *enc = malloc(n), *again = malloc(n);
-	size_t cap = hf_cmd_scratch_for(n);
-	void *scratch = malloc(cap);
-	if (!enc || !again || !scratch)
-		hf_fuzz_fail("out of memory");
-	struct hf_cmd back;
-	if (hf_cmd_encode(cmd, enc, n) != (int64_t)n ||
-	    hf_cmd_decode(enc, n, &back, scratch, cap) != (int64_t)n ||
-	    hf_cmd_encode(&back, again, n) != (int64_t)n || memcmp(enc, again, n))
-		hf_fuzz_fail("%s: the submitted %s does not round-trip through the codec", what,
-			     hf_cmd_type_name((enum hf_cmd_type)cmd->type));
-	free(scratch);
-	free(again);
-	free(enc);
-}
-
 /* Idempotent answers of this input: (customer, key) -> status and bytes. */
 struct answer {
 	char customer[HF_ID_LEN_MAX + 1];
@@ -618,7 +595,7 @@ static void apply_write(struct run *run, struct hf_req *r, int64_t now, const ch
 	if (!cmd->admin && !hf_str_eq(cmd->customer, r->customer))
 		hf_fuzz_fail("%s: %.*s's token acts for customer %.*s", what, (int)r->customer.len,
 			     r->customer.ptr, (int)cmd->customer.len, cmd->customer.ptr);
-	check_encodes(cmd, what);
+	hf_fuzz_check_cmd(cmd, what);
 	/* Expiry at now first, as hf_fuzz_apply does, so the owner is looked
 	 * up in the state the command meets. */
 	static const struct hf_cmd tick = {.type = HF_CMD_TICK};

@@ -139,6 +139,28 @@ void hf_fuzz_check_sm(const struct hf_sm *sm, const char *what)
 		hf_fuzz_fail("%s: hf_sm_check: %s", what, msg);
 }
 
+void hf_fuzz_check_cmd(const struct hf_cmd *cmd, const char *what)
+{
+	size_t n = hf_cmd_encoded_size(cmd);
+	if (n == 0)
+		hf_fuzz_fail("%s: a %s that cannot be encoded for the log", what,
+			     hf_cmd_type_name((enum hf_cmd_type)cmd->type));
+	uint8_t *enc = malloc(n), *again = malloc(n);
+	size_t cap = hf_cmd_scratch_for(n);
+	void *scratch = malloc(cap);
+	if (!enc || !again || !scratch)
+		hf_fuzz_fail("out of memory");
+	struct hf_cmd back;
+	if (hf_cmd_encode(cmd, enc, n) != (int64_t)n ||
+	    hf_cmd_decode(enc, n, &back, scratch, cap) != (int64_t)n ||
+	    hf_cmd_encode(&back, again, n) != (int64_t)n || memcmp(enc, again, n))
+		hf_fuzz_fail("%s: a %s that does not round-trip through the codec", what,
+			     hf_cmd_type_name((enum hf_cmd_type)cmd->type));
+	free(scratch);
+	free(again);
+	free(enc);
+}
+
 void hf_fuzz_check_reply(const struct hf_reply *reply, const char *what)
 {
 	static uint8_t buf[HF_REPLY_BYTES_MAX], again[HF_REPLY_BYTES_MAX];
