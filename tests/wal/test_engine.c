@@ -164,17 +164,12 @@ static void hold_state_read(struct hf_request *req, const struct hf_sm *sm, int6
 	free(b);
 }
 
-static void test_test_clock_expires(void **state)
+/* A small catalog, then hold 1 of one seat with ttl_s (0: the event's
+ * default, 60 s). Returns the time the hold was applied at. */
+static int64_t one_hold(struct hf_engine *e, struct wt_sync *s, uint32_t ttl_s)
 {
-	(void)state;
-	char *dir = wt_tmpdir();
-	struct hf_engine_config cfg;
-	open_cfg(&cfg, dir);
-	cfg.test_clock = true;
-	struct hf_engine *e = must_open(&cfg);
 	struct wl w;
 	wl_init(&w, 1, 1, 4, 1, 2);
-	struct wt_sync *s = malloc(sizeof *s);
 	for (uint32_t i = 0; i < wl_setup_count(&w); i++) {
 		wt_sync_init(s);
 		wl_setup_cmd(&w, i, &s->wc);
@@ -183,11 +178,24 @@ static void test_test_clock_expires(void **state)
 	}
 	wt_sync_init(s);
 	wl_order_seat_cmd(&s->wc, 0, 1, 0);
-	s->wc.cmd.type = HF_CMD_HOLD_CREATE; /* same lines, a hold (ttl 60 s) */
+	s->wc.cmd.type = HF_CMD_HOLD_CREATE; /* same lines, a hold */
+	s->wc.cmd.u.lines.ttl_s = ttl_s;
 	s->req.cmd = s->wc.cmd;
 	wt_submit_wait(e, s);
 	assert_int_equal(s->req.reply.result, HF_OK);
-	int64_t t0 = s->req.applied_at_ms;
+	return s->req.applied_at_ms;
+}
+
+static void test_test_clock_expires(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	cfg.test_clock = true;
+	struct hf_engine *e = must_open(&cfg);
+	struct wt_sync *s = malloc(sizeof *s);
+	int64_t t0 = one_hold(e, s, 0);
 	int st = -1;
 	wt_sync_init(s);
 	s->req.read = hold_state_read;
@@ -410,22 +418,8 @@ static void test_idle_tick_expires(void **state)
 	open_cfg(&cfg, dir);
 	cfg.test_clock = false;
 	struct hf_engine *e = must_open(&cfg);
-	struct wl w;
-	wl_init(&w, 1, 1, 4, 1, 2);
 	struct wt_sync *s = malloc(sizeof *s);
-	for (uint32_t i = 0; i < wl_setup_count(&w); i++) {
-		wt_sync_init(s);
-		wl_setup_cmd(&w, i, &s->wc);
-		s->req.cmd = s->wc.cmd;
-		wt_submit_wait(e, s);
-	}
-	wt_sync_init(s);
-	wl_order_seat_cmd(&s->wc, 0, 1, 0);
-	s->wc.cmd.type = HF_CMD_HOLD_CREATE;
-	s->wc.cmd.u.lines.ttl_s = 1;
-	s->req.cmd = s->wc.cmd;
-	wt_submit_wait(e, s);
-	assert_int_equal(s->req.reply.result, HF_OK);
+	one_hold(e, s, 1);
 	struct hf_engine_stats before, after;
 	hf_engine_stats(e, &before);
 	/* Poll the stats only (no request); a generous bound, not a timing
