@@ -778,13 +778,11 @@ def fresh_client_served(srv, limit_s=10):
 ATTEMPTS = 10000
 
 
-def test_ten_thousand_attempts_beyond_the_per_ip_cap(holdfast):
-    """--max-connections-per-ip 8, eight connections held from 127.0.0.1:
-    10,000 more attempts from it are each refused at once, while a client on
-    127.0.0.2 is served; after, a fresh client is served and nothing
-    changed."""
-    fd_room(300)
-    srv = holdfast(extra=["--max-connections-per-ip", "8"])
+def flood_past_the_cap(srv, held_n, bystander_src=None, **flood_kw):
+    """Holds held_n connections (the cap), makes ATTEMPTS more connection
+    attempts, each of which must be refused at once (while a client from
+    bystander_src, if given, is served); then a fresh client is served, the
+    connection count returns and the state is unchanged."""
     catalog(srv)
     before = dump(srv)
     srv.session().close()  # this thread's keep-alive connection would count against the cap
@@ -792,11 +790,14 @@ def test_ten_thousand_attempts_beyond_the_per_ip_cap(holdfast):
     conns0 = gauge(srv, "holdfast_http_connections_open")  # (counts the connection reading it)
     srv.session().close()
     time.sleep(0.3)
-    held = hold_connections(srv.port, 8)
+    held = hold_connections(srv.port, held_n)
     try:
-        with Bystander(srv.port, src="127.0.0.2") as by:
-            attempts, failures = flood(srv.port, ATTEMPTS)
-        by.check()
+        if bystander_src:
+            with Bystander(srv.port, src=bystander_src) as by:
+                attempts, failures = flood(srv.port, ATTEMPTS, **flood_kw)
+            by.check()
+        else:
+            attempts, failures = flood(srv.port, ATTEMPTS, **flood_kw)
         assert not failures, "after %d attempts: %s" % (attempts, failures[:5])
         assert attempts == ATTEMPTS
     finally:
@@ -805,6 +806,16 @@ def test_ten_thousand_attempts_beyond_the_per_ip_cap(holdfast):
     fresh_client_served(srv)
     wait_connections(srv, conns0)
     assert dump(srv) == before
+
+
+def test_ten_thousand_attempts_beyond_the_per_ip_cap(holdfast):
+    """--max-connections-per-ip 8, eight connections held from 127.0.0.1:
+    10,000 more attempts from it are each refused at once, while a client on
+    127.0.0.2 is served; after, a fresh client is served and nothing
+    changed."""
+    fd_room(300)
+    srv = holdfast(extra=["--max-connections-per-ip", "8"])
+    flood_past_the_cap(srv, 8, bystander_src="127.0.0.2")
 
 
 # Was a bug (fixed: an accept policy in http.c hf_server_start): past
@@ -816,24 +827,7 @@ def test_ten_thousand_attempts_beyond_the_per_ip_cap(holdfast):
 def test_ten_thousand_attempts_beyond_the_total_cap(holdfast):
     fd_room(300)
     srv = holdfast(extra=["--max-connections", "16"])
-    catalog(srv)
-    before = dump(srv)
-    srv.session().close()
-    time.sleep(0.3)
-    conns0 = gauge(srv, "holdfast_http_connections_open")
-    srv.session().close()
-    time.sleep(0.3)
-    held = hold_connections(srv.port, 16)
-    try:
-        attempts, failures = flood(srv.port, ATTEMPTS, wait_s=3.0)
-        assert not failures, "after %d attempts: %s" % (attempts, failures[:5])
-        assert attempts == ATTEMPTS
-    finally:
-        for s in held:
-            s.close()
-    fresh_client_served(srv)
-    wait_connections(srv, conns0)
-    assert dump(srv) == before
+    flood_past_the_cap(srv, 16, wait_s=3.0)
 
 
 # ---- overload beyond the queue bound --------------------------------------------------
