@@ -542,7 +542,7 @@ static void snapshot_start(struct embedded *e)
 		}
 		job.pid = pid;
 	} else {
-		job.len = hf_sm_snapshot_size(e->sm);
+		job.len = (size_t)e->last_snapshot_bytes; /* this state's image size */
 		job.body = malloc(job.len ? job.len : 1);
 		if (!job.body) {
 			note(e, "snapshot: out of memory for %zu bytes (will retry)", job.len);

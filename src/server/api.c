@@ -807,9 +807,11 @@ static int command_steps(struct hf_req *r, uint64_t fp)
 		if (r->idem_key) {
 			size_t n = strlen(r->idem_key);
 			if (!hf_jsonin_id_ok(r->idem_key, n)) {
-				hf_render_error(r, 400, "bad_request",
-						r->batch ? "idempotency_key: expected 1 to 64 characters of A-Z a-z 0-9 . _ : -"
-							 : "Idempotency-Key: expected 1 to 64 characters of A-Z a-z 0-9 . _ : -");
+				char msg[96];
+				snprintf(msg, sizeof(msg),
+					 "%s: expected 1 to %d characters of A-Z a-z 0-9 . _ : -",
+					 r->batch ? "idempotency_key" : "Idempotency-Key", HF_ID_LEN_MAX);
+				hf_render_error(r, 400, "bad_request", msg);
 				return HF_ANSWERED;
 			}
 			cmd->idem_key.ptr = r->idem_key;
