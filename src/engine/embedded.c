@@ -1270,3 +1270,10 @@ uint64_t hf_embedded_last_seq(struct hf_engine *base)
 	HF_ASSERT(base->ops == &embedded_ops);
 	return atomic_load(&e->last_seq);
 }
+
+bool hf_embedded_spare_ready(struct hf_engine *base)
+{
+	struct embedded *e = (struct embedded *)base;
+	HF_ASSERT(base->ops == &embedded_ops);
+	return hf_wal_spare_ready(e->wal);
+}

@@ -56,4 +56,9 @@ void hf_embedded_snapshot_request(struct hf_engine *e);
 /* The seq of the last record handed to the log (sequencer's view). */
 uint64_t hf_embedded_last_seq(struct hf_engine *e);
 
+/* Whether the zero-filled spare segment is ready. The writer moves to it
+ * at the first write after it is, so tests that need records at known
+ * places in known segments wait for it first. */
+bool hf_embedded_spare_ready(struct hf_engine *e);
+
 #endif

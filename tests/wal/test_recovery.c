@@ -36,7 +36,10 @@ static void cfg_for(struct hf_engine_config *cfg, const char *dir)
 }
 
 /* n one-record writes (each its own group commit), then a crash-like stop:
- * the directory is copied while the engine runs (no snapshot at close). */
+ * the directory is copied while the engine runs (no snapshot at close).
+ * The writes start once the spare segment is ready: the writer moves to it
+ * at the first write after that, so where the segments split must not
+ * depend on how fast the spare was zeroed. */
 static char *make_log(uint32_t n, uint64_t *digest_out)
 {
 	char *dir = wt_tmpdir(), *copy = wt_tmpdir();
@@ -45,6 +48,9 @@ static char *make_log(uint32_t n, uint64_t *digest_out)
 	char err[512];
 	struct hf_engine *e = hf_engine_open(&cfg, err, sizeof err);
 	assert_non_null(e);
+	for (int i = 0; i < 10000 && !hf_embedded_spare_ready(e); i++)
+		usleep(1000);
+	assert_true(hf_embedded_spare_ready(e));
 	struct wl w;
 	wl_init(&w, 5, 2, 8, 2, 6);
 	struct wt_sync *s = malloc(sizeof *s);
