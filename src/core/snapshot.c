@@ -98,21 +98,6 @@ static size_t rings_size(const struct hf_sm *sm)
 	return n;
 }
 
-static uint8_t *rings_write(const struct hf_sm *sm, uint8_t *p)
-{
-	for (uint32_t k = 0; k < sm->ended_count; k++, p += 4)
-		memcpy(p, &sm->ended[(sm->ended_head + k) % sm->cfg.max_holds], 4);
-	for (uint32_t k = 0; k < sm->idem_count; k++, p += sizeof(struct hf_idem_entry))
-		memcpy(p, &sm->idem[(sm->idem_head + k) % sm->cfg.idem_entries],
-		       sizeof(struct hf_idem_entry));
-	for (uint32_t k = 0; k < sm->idem_count; k++) {
-		const struct hf_idem_entry *e = &sm->idem[(sm->idem_head + k) % sm->cfg.idem_entries];
-		memcpy(p, sm->idem_data + e->data_off, e->data_len);
-		p += e->data_len;
-	}
-	return p;
-}
-
 static const uint8_t *rings_read(struct hf_sm *sm, const uint8_t *p, const uint8_t *end)
 {
 	const struct hf_sm_config *c = &sm->cfg;
@@ -145,46 +130,94 @@ size_t hf_sm_snapshot_size(const struct hf_sm *sm)
 	return n;
 }
 
-size_t hf_sm_snapshot_write(const struct hf_sm *sm, uint8_t *buf, size_t cap)
+/* The sink with the running CRC of everything it was given. */
+struct emit {
+	hf_sm_snapshot_sink sink;
+	void *arg;
+	uint32_t crc;
+	int rc;
+};
+
+static void put(struct emit *e, const void *p, size_t n)
 {
-	size_t need = hf_sm_snapshot_size(sm);
-	HF_ASSERT(cap >= need);
-	uint8_t *p = buf;
-	memcpy(p, SNAP_MAGIC, 8);
-	p += 8;
+	if (e->rc == 0 && n) {
+		e->crc = hf_crc32c(e->crc, p, n);
+		e->rc = e->sink(e->arg, p, n);
+	}
+}
+
+/* A ring of `count` fixed-size entries from `head` in a table of `cap`:
+ * at most two runs. */
+static void put_ring(struct emit *e, const void *table, uint32_t head, uint32_t count,
+		     uint32_t cap, size_t width)
+{
+	if (count == 0)
+		return;
+	uint32_t first = cap - head < count ? cap - head : count;
+	put(e, (const uint8_t *)table + (size_t)head * width, (size_t)first * width);
+	put(e, table, (size_t)(count - first) * width);
+}
+
+int hf_sm_snapshot_emit(const struct hf_sm *sm, hf_sm_snapshot_sink sink, void *arg)
+{
+	struct emit e = {.sink = sink, .arg = arg};
+	put(&e, SNAP_MAGIC, 8);
 	const uint32_t head[2] = {SNAP_VERSION, SNAP_BOM};
-	memcpy(p, head, 8);
-	p += 8;
+	put(&e, head, 8);
 	uint64_t cfg[14];
 	config_fields(&sm->cfg, cfg);
-	memcpy(p, cfg, sizeof(cfg));
-	p += sizeof(cfg);
+	put(&e, cfg, sizeof(cfg));
 	struct scalar sc[N_SCALARS];
 	scalars((struct hf_sm *)sm, sc);
+	uint64_t v[N_SCALARS];
 	for (int i = 0; i < N_SCALARS; i++) {
-		uint64_t v = 0;
+		v[i] = 0;
 		if (sc[i].width == 8)
-			memcpy(&v, sc[i].p, 8);
+			memcpy(&v[i], sc[i].p, 8);
 		else
-			v = *(const uint32_t *)sc[i].p;
-		memcpy(p, &v, 8);
-		p += 8;
+			v[i] = *(const uint32_t *)sc[i].p;
 	}
+	put(&e, v, sizeof(v));
 	struct section sec[N_SECTIONS];
 	sections((struct hf_sm *)sm, sec);
 	for (int i = 0; i < N_SECTIONS; i++) {
 		uint64_t n = sec[i].bytes;
-		memcpy(p, &n, 8);
-		p += 8;
-		if (n)
-			memcpy(p, sec[i].p, n);
-		p += n;
+		put(&e, &n, 8);
+		put(&e, sec[i].p, (size_t)n);
 	}
-	p = rings_write(sm, p);
-	uint32_t crc = hf_crc32c(0, buf, (size_t)(p - buf));
-	memcpy(p, &crc, 4);
-	p += 4;
-	HF_ASSERT((size_t)(p - buf) == need);
+	put_ring(&e, sm->ended, sm->ended_head, sm->ended_count, sm->cfg.max_holds,
+		 sizeof(uint32_t));
+	put_ring(&e, sm->idem, sm->idem_head, sm->idem_count, sm->cfg.idem_entries,
+		 sizeof(struct hf_idem_entry));
+	for (uint32_t k = 0; k < sm->idem_count; k++) {
+		const struct hf_idem_entry *ie = &sm->idem[(sm->idem_head + k) % sm->cfg.idem_entries];
+		put(&e, sm->idem_data + ie->data_off, ie->data_len);
+	}
+	uint32_t crc = e.crc;
+	put(&e, &crc, 4);
+	return e.rc;
+}
+
+struct to_buf {
+	uint8_t *p, *end;
+};
+
+static int buf_sink(void *arg, const void *p, size_t n)
+{
+	struct to_buf *b = arg;
+	HF_ASSERT((size_t)(b->end - b->p) >= n);
+	memcpy(b->p, p, n);
+	b->p += n;
+	return 0;
+}
+
+size_t hf_sm_snapshot_write(const struct hf_sm *sm, uint8_t *buf, size_t cap)
+{
+	size_t need = hf_sm_snapshot_size(sm);
+	HF_ASSERT(cap >= need);
+	struct to_buf b = {buf, buf + cap};
+	int rc = hf_sm_snapshot_emit(sm, buf_sink, &b);
+	HF_ASSERT(rc == 0 && (size_t)(b.p - buf) == need);
 	return need;
 }
 

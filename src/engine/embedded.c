@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "base/assert.h"
+#include "base/crc32c.h"
 #include "engine/engine_impl.h"
 
 #define OPEN_BYTES_MAX (16u << 20)
@@ -473,10 +474,59 @@ static void apply_tick(struct embedded *e, int64_t now, struct hf_reply *scratch
 	}
 }
 
+/* Where a snapshot child gathers the small pieces of the image (the
+ * parent never touches it, so its pages are the child's own). */
+static uint8_t snap_gather[256u << 10];
+
+struct snap_out {
+	int fd;
+	size_t used;   /* bytes in snap_gather */
+	uint32_t crc;  /* of the body so far */
+};
+
+static int snap_flush(struct snap_out *o, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(o->fd, p, n);
+		if (w <= 0) {
+			if (w < 0 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Small pieces are gathered; a large one (a table of the state) goes
+ * straight from the state's memory to the file. */
+static int snap_sink(void *arg, const void *p, size_t n)
+{
+	struct snap_out *o = arg;
+	o->crc = hf_crc32c(o->crc, p, n);
+	if (o->used + n <= sizeof snap_gather) {
+		memcpy(snap_gather + o->used, p, n);
+		o->used += n;
+		return 0;
+	}
+	if (snap_flush(o, snap_gather, o->used) < 0)
+		return -1;
+	o->used = 0;
+	if (n > sizeof snap_gather / 2)
+		return snap_flush(o, p, n);
+	memcpy(snap_gather, p, n);
+	o->used = n;
+	return 0;
+}
+
 /* The child side of a snapshot: writes the image of the state as it was at
- * fork() to the tmp file and exits. Only async-signal-safe calls and the
- * pure sm functions (they never allocate): the parent's other threads may
- * have held any lock at fork(). */
+ * fork() to the tmp file and exits; the snapshotter syncs it (the shorter
+ * the child lives, the fewer pages the parent copies on write). The body
+ * goes out piece by piece from the state's own tables, with no image of
+ * the whole state in memory. Only async-signal-safe calls and the pure sm
+ * functions (they never allocate): the parent's other threads may have
+ * held any lock at fork(). */
 static void snapshot_child(struct embedded *e, const char *path, uint64_t seq, int64_t now,
 			   pid_t parent)
 {
@@ -486,30 +536,18 @@ static void snapshot_child(struct embedded *e, const char *path, uint64_t seq, i
 	if (e->vfs->lock_fd >= 0)
 		close(e->vfs->lock_fd); /* the lock dies with the parent, not with us */
 	size_t len = hf_sm_snapshot_size(e->sm);
-	size_t total = HF_WAL_SNAPSHOT_HEADER_BYTES + len;
-	uint8_t *m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		_exit(4);
-	size_t n = hf_sm_snapshot_write(e->sm, m + HF_WAL_SNAPSHOT_HEADER_BYTES, len);
-	if (n != len)
-		_exit(5);
-	hf_wal_snapshot_header(m, seq, now, hf_wal_config_hash(e->wal),
-			       m + HF_WAL_SNAPSHOT_HEADER_BYTES, len);
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		_exit(6);
-	size_t off = 0;
-	while (off < total) {
-		ssize_t w = write(fd, m + off, total - off);
-		if (w <= 0) {
-			if (w < 0 && errno == EINTR)
-				continue;
-			_exit(7);
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0)
-		_exit(8);
+	if (lseek(fd, HF_WAL_SNAPSHOT_HEADER_BYTES, SEEK_SET) < 0)
+		_exit(7);
+	struct snap_out o = {.fd = fd};
+	if (hf_sm_snapshot_emit(e->sm, snap_sink, &o) != 0 || snap_flush(&o, snap_gather, o.used) < 0)
+		_exit(7);
+	uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES];
+	hf_wal_snapshot_header(hdr, seq, now, hf_wal_config_hash(e->wal), o.crc, len);
+	if (pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
+		_exit(7);
 	close(fd);
 	_exit(0);
 }
@@ -903,6 +941,21 @@ static void *completer_main(void *arg)
 
 /* ---- snapshotter -------------------------------------------------------- */
 
+/* Makes the tmp snapshot a child wrote durable. 0 or -1 with err. */
+static int snapshot_sync_tmp(struct embedded *e, uint64_t seq, char *err, size_t err_cap)
+{
+	char path[PATH_MAX + 64];
+	hf_wal_snapshot_path(e->wal, seq, true, path, sizeof path);
+	struct hf_vfs *v = e->vfs;
+	int fd = v->ops->open(v, path, false);
+	int rc = fd < 0 ? fd : v->ops->sync(v, fd, false);
+	if (fd >= 0)
+		v->ops->close(v, fd);
+	if (rc < 0)
+		snprintf(err, err_cap, "sync the written snapshot: %s", strerror(-rc));
+	return rc < 0 ? -1 : 0;
+}
+
 /* Finishes one snapshot job: the tmp file written and synced, the log
  * durable up to job->seq, then installed. */
 static void snapshot_finish(struct embedded *e, struct snap_job *job)
@@ -916,6 +969,8 @@ static void snapshot_finish(struct embedded *e, struct snap_job *job)
 		ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 		if (!ok)
 			snprintf(err, sizeof err, "snapshot child failed (status %d)", st);
+		else if (snapshot_sync_tmp(e, job->seq, err, sizeof err) < 0)
+			ok = false;
 	} else {
 		ok = hf_wal_snapshot_write(e->wal, job->seq, job->now_ms, job->body, job->len, err,
 					   sizeof err) == 0;
@@ -1248,6 +1303,13 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 	    pthread_create(&e->t_snap, NULL, snapshotter_main, e) ||
 	    pthread_create(&e->t_seq, NULL, sequencer_main, e))
 		HF_ASSERT(0 && "pthread_create");
+	/* Names for top, perf and gdb (at most 15 characters). */
+	for (uint32_t i = 0; i < e->opt.writes_in_flight; i++)
+		pthread_setname_np(e->t_sync[i], "hf-syncer");
+	pthread_setname_np(e->t_done, "hf-completer");
+	pthread_setname_np(e->t_writer, "hf-writer");
+	pthread_setname_np(e->t_snap, "hf-snapshotter");
+	pthread_setname_np(e->t_seq, "hf-sequencer");
 	e->threads_started = true;
 	return &e->base;
 }

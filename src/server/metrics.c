@@ -147,6 +147,10 @@ static void emit_queue(struct snap *s) { val(s, s->es->queue_depth); }
 static void emit_queue_full(struct snap *s) { val(s, s->es->queue_full); }
 static void emit_fsync_max(struct snap *s) { put(s, "%s %.6f\n", s->name, (double)s->es->fsync_us_max / 1e6); }
 static void emit_snapshots(struct snap *s) { val(s, s->es->snapshots); }
+static void emit_snap_pause(struct snap *s)
+{
+	put(s, "%s %.6f\n", s->name, (double)s->es->snapshot_pause_us_max / 1e6);
+}
 static void emit_failed(struct snap *s) { val(s, s->es->failed); }
 static void emit_holds_active(struct snap *s) { val(s, s->ss->holds_active); }
 static void emit_holds_expired(struct snap *s) { val(s, s->ss->holds_expired_total); }
@@ -183,6 +187,7 @@ static const struct {
 	{"holdfast_engine_fsync_duration_seconds", "histogram", "fsync latency", emit_fsync},
 	{"holdfast_engine_fsync_seconds_max", "gauge", "Slowest fsync", emit_fsync_max},
 	{"holdfast_engine_snapshots_total", "counter", "Snapshots written", emit_snapshots},
+	{"holdfast_engine_snapshot_pause_seconds_max", "gauge", "Longest stop of the sequencer to start a snapshot (fork)", emit_snap_pause},
 	{"holdfast_engine_failed", "gauge", "1 once a disk error stopped the engine", emit_failed},
 	{"holdfast_holds_active", "gauge", "Active holds", emit_holds_active},
 	{"holdfast_holds_expired_total", "counter", "Holds expired since start", emit_holds_expired},

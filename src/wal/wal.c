@@ -650,7 +650,7 @@ void hf_wal_snapshot_path(const struct hf_wal *w, uint64_t seq, bool tmp, char *
 }
 
 void hf_wal_snapshot_header(uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES], uint64_t seq,
-			    int64_t now_ms, uint64_t config_hash, const uint8_t *body, size_t len)
+			    int64_t now_ms, uint64_t config_hash, uint32_t body_crc, size_t len)
 {
 	memset(hdr, 0, HF_WAL_SNAPSHOT_HEADER_BYTES);
 	memcpy(hdr, snapshot_magic, 8);
@@ -660,7 +660,7 @@ void hf_wal_snapshot_header(uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES], uint64_t 
 	put_u64(hdr + 24, (uint64_t)now_ms);
 	put_u64(hdr + 32, len);
 	put_u64(hdr + 40, config_hash);
-	put_u32(hdr + 48, hf_crc32c(0, body, len));
+	put_u32(hdr + 48, body_crc);
 	put_u32(hdr + 60, hf_crc32c(0, hdr, 60));
 }
 
@@ -671,7 +671,7 @@ int hf_wal_snapshot_write(struct hf_wal *w, uint64_t seq, int64_t now_ms, const 
 	char path[PATH_MAX + 64];
 	hf_wal_snapshot_path(w, seq, true, path, sizeof path);
 	uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES];
-	hf_wal_snapshot_header(hdr, seq, now_ms, w->config_hash, body, len);
+	hf_wal_snapshot_header(hdr, seq, now_ms, w->config_hash, hf_crc32c(0, body, len), len);
 	int fd = v->ops->open(v, path, true);
 	if (fd < 0) {
 		errf(err, err_cap, "create %s: %s", path, strerror(-fd));

@@ -149,10 +149,11 @@ struct hf_vfs *hf_wal_vfs(const struct hf_wal *w);
 /* Path of the snapshot of `seq` (tmp: the file written before install). */
 void hf_wal_snapshot_path(const struct hf_wal *w, uint64_t seq, bool tmp, char *buf,
 			  size_t cap);
-/* The 64-byte header for a snapshot body (the state after record seq,
- * whose batch time was now_ms). Pure: safe in a fork()ed child. */
+/* The 64-byte header for a snapshot body of len bytes whose CRC-32C is
+ * body_crc (the state after record seq, whose batch time was now_ms).
+ * Pure: safe in a fork()ed child. */
 void hf_wal_snapshot_header(uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES], uint64_t seq,
-			    int64_t now_ms, uint64_t config_hash, const uint8_t *body,
+			    int64_t now_ms, uint64_t config_hash, uint32_t body_crc,
 			    size_t len);
 /* Writes header + body to the tmp file of seq through the vfs and syncs
  * it. 0 or -1 with err. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/internal.h"
 #include "sm_fixture.h"
 
 static uint64_t g_seed;
@@ -241,12 +242,85 @@ static void test_snapshot_round_trip(void **state)
 	fx_free(fs[1]);
 }
 
+/* Pieces concatenated by a sink; fails (returns 7) once it has taken
+ * fail_after pieces. */
+struct pieces {
+	uint8_t *buf;
+	size_t len, cap;
+	uint32_t n, fail_after;
+};
+
+static int pieces_sink(void *arg, const void *p, size_t n)
+{
+	struct pieces *c = arg;
+	if (c->n == c->fail_after)
+		return 7;
+	assert_true(n > 0 && c->len + n <= c->cap);
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+	c->n++;
+	return 0;
+}
+
+/* hf_sm_snapshot_emit hands over exactly hf_sm_snapshot_write's bytes, also
+ * when the rings of ended holds and idempotent replies have wrapped; a sink
+ * that fails stops it with the sink's answer. */
+static void test_snapshot_emit_pieces(void **state)
+{
+	(void)state;
+	uint64_t s = 777;
+	g_seed = s;
+	struct hf_sm_config c;
+	fx_config(&c);
+	c.idem_entries = 5;
+	struct fx *fs[1] = {fx_new(&c)};
+	setup_catalog(fs[0]);
+	for (uint32_t step = 0; step < 600; step++)
+		random_step(&s, fs, 1, step);
+	/* The ring of idempotent replies (5 entries, kept an hour) made to
+	 * wrap: two hours on (all expire), 3 stored, 2 more half an hour on,
+	 * the first 3 expire, 3 more. */
+	fs[0]->now += 2 * 3600 * FX_SEC;
+	FX_APPLY(fs[0], cmd_tick());
+	assert_int_equal(fs[0]->sm->idem_count, 0);
+	static const uint32_t batch[3] = {3, 2, 3};
+	for (uint32_t b = 0, k = 0; b < 3; b++) {
+		fs[0]->now += 1800 * FX_SEC + (b == 2 ? FX_SEC : 0);
+		FX_APPLY(fs[0], cmd_tick());
+		for (uint32_t i = 0; i < batch[b]; i++, k++) {
+			char key[16];
+			snprintf(key, sizeof key, "wrap-%u", k);
+			FX_APPLY(fs[0], with_key(cmd_hold(HF_CMD_HOLD_RELEASE, "ben", 999999, 0), key, k));
+		}
+	}
+	const struct hf_sm *sm = fs[0]->sm;
+	assert_true(sm->idem_count > 0 && sm->idem_head + sm->idem_count > c.idem_entries);
+	size_t size = hf_sm_snapshot_size(sm);
+	uint8_t *whole = malloc(size);
+	assert_non_null(whole);
+	assert_int_equal(hf_sm_snapshot_write(sm, whole, size), size);
+	struct pieces p = {.buf = malloc(size), .cap = size, .fail_after = UINT32_MAX};
+	assert_non_null(p.buf);
+	assert_int_equal(hf_sm_snapshot_emit(sm, pieces_sink, &p), 0);
+	assert_int_equal(p.len, size);
+	assert_true(p.n > 10);
+	assert_memory_equal(p.buf, whole, size);
+	uint32_t all = p.n;
+	p = (struct pieces){.buf = p.buf, .cap = size, .fail_after = all / 2};
+	assert_int_equal(hf_sm_snapshot_emit(sm, pieces_sink, &p), 7);
+	assert_int_equal(p.n, all / 2);
+	free(p.buf);
+	free(whole);
+	fx_free(fs[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_digest_equal_for_equal_sequences),
 		cmocka_unit_test(test_digest_sees_every_change),
 		cmocka_unit_test(test_snapshot_round_trip),
+		cmocka_unit_test(test_snapshot_emit_pieces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
