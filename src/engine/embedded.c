@@ -376,6 +376,27 @@ static bool snapshot_due(struct embedded *e)
 	return false;
 }
 
+/* Log buffers are whole pages kept out of the snapshot child
+ * (MADV_DONTFORK), as the HTTP arenas are: the sequencer fills them while
+ * a child runs, and each page shared with it would be copied on the first
+ * write. Made inheritable again before malloc gets them back. */
+static uint8_t *wbuf_mem_new(size_t cap)
+{
+	void *p = NULL;
+	if (posix_memalign(&p, 4096, cap) != 0)
+		return NULL;
+	(void)madvise(p, cap, MADV_DONTFORK);
+	return p;
+}
+
+static void wbuf_mem_free(uint8_t *p, size_t cap)
+{
+	if (!p)
+		return;
+	(void)madvise(p, cap, MADV_DOFORK);
+	free(p);
+}
+
 /* Appends one record for cmd to the open buffer. -1 when out of memory. */
 static int record_append(struct embedded *e, int64_t now, const struct hf_cmd *cmd)
 {
@@ -387,9 +408,12 @@ static int record_append(struct embedded *e, int64_t now, const struct hf_cmd *c
 		size_t cap = b->cap ? b->cap : 1u << 16;
 		while (cap < need)
 			cap *= 2;
-		uint8_t *nb = realloc(b->buf, cap);
+		uint8_t *nb = wbuf_mem_new(cap);
 		if (!nb)
 			return -1;
+		if (b->len)
+			memcpy(nb, b->buf, b->len);
+		wbuf_mem_free(b->buf, b->cap);
 		b->buf = nb;
 		b->cap = cap;
 	}
@@ -478,11 +502,36 @@ static void apply_tick(struct embedded *e, int64_t now, struct hf_reply *scratch
  * parent never touches it, so its pages are the child's own). */
 static uint8_t snap_gather[256u << 10];
 
+/* A snapshot child starts the write-back of every SNAP_WRITEBACK bytes as
+ * it goes and waits for the one before: the image reaches the disk at the
+ * pace the disk takes it, instead of as one flood at the final sync that
+ * the log's fdatasync would queue behind. Written ranges leave the page
+ * cache. */
+#define SNAP_WRITEBACK (8u << 20)
+
 struct snap_out {
 	int fd;
-	size_t used;   /* bytes in snap_gather */
-	uint32_t crc;  /* of the body so far */
+	size_t used;      /* bytes in snap_gather */
+	uint32_t crc;     /* of the body so far */
+	off_t off;        /* file offset written up to */
+	off_t started;    /* write-back started up to */
+	off_t waited;     /* written back (and dropped from the cache) up to */
 };
+
+static void snap_writeback(struct snap_out *o)
+{
+	while (o->off - o->started >= (off_t)SNAP_WRITEBACK) {
+		(void)sync_file_range(o->fd, o->started, SNAP_WRITEBACK, SYNC_FILE_RANGE_WRITE);
+		o->started += SNAP_WRITEBACK;
+		if (o->started - o->waited > (off_t)SNAP_WRITEBACK) {
+			(void)sync_file_range(o->fd, o->waited, SNAP_WRITEBACK,
+					      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+						      SYNC_FILE_RANGE_WAIT_AFTER);
+			(void)posix_fadvise(o->fd, o->waited, SNAP_WRITEBACK, POSIX_FADV_DONTNEED);
+			o->waited += SNAP_WRITEBACK;
+		}
+	}
+}
 
 static int snap_flush(struct snap_out *o, const uint8_t *p, size_t n)
 {
@@ -495,6 +544,8 @@ static int snap_flush(struct snap_out *o, const uint8_t *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
+		o->off += w;
+		snap_writeback(o);
 	}
 	return 0;
 }
@@ -541,7 +592,7 @@ static void snapshot_child(struct embedded *e, const char *path, uint64_t seq, i
 		_exit(6);
 	if (lseek(fd, HF_WAL_SNAPSHOT_HEADER_BYTES, SEEK_SET) < 0)
 		_exit(7);
-	struct snap_out o = {.fd = fd};
+	struct snap_out o = {.fd = fd, .off = HF_WAL_SNAPSHOT_HEADER_BYTES};
 	if (hf_sm_snapshot_emit(e->sm, snap_sink, &o) != 0 || snap_flush(&o, snap_gather, o.used) < 0)
 		_exit(7);
 	uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES];
@@ -941,7 +992,8 @@ static void *completer_main(void *arg)
 
 /* ---- snapshotter -------------------------------------------------------- */
 
-/* Makes the tmp snapshot a child wrote durable. 0 or -1 with err. */
+/* Makes the tmp snapshot a child wrote durable (its fd is a real one). 0
+ * or -1 with err. */
 static int snapshot_sync_tmp(struct embedded *e, uint64_t seq, char *err, size_t err_cap)
 {
 	char path[PATH_MAX + 64];
@@ -949,8 +1001,10 @@ static int snapshot_sync_tmp(struct embedded *e, uint64_t seq, char *err, size_t
 	struct hf_vfs *v = e->vfs;
 	int fd = v->ops->open(v, path, false);
 	int rc = fd < 0 ? fd : v->ops->sync(v, fd, false);
-	if (fd >= 0)
+	if (fd >= 0) {
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED); /* read only at start-up */
 		v->ops->close(v, fd);
+	}
 	if (rc < 0)
 		snprintf(err, err_cap, "sync the written snapshot: %s", strerror(-rc));
 	return rc < 0 ? -1 : 0;
@@ -1128,7 +1182,7 @@ static void embedded_free(struct embedded *e)
 	if (e->sm)
 		hf_sm_free(e->sm);
 	for (uint32_t i = 0; i < NBUF; i++)
-		free(e->bufs[i].buf);
+		wbuf_mem_free(e->bufs[i].buf, e->bufs[i].cap);
 	free(e->due);
 	if (e->own_vfs)
 		hf_vfs_posix_free(e->vfs);

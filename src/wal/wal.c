@@ -721,18 +721,25 @@ int hf_wal_snapshot_install(struct hf_wal *w, uint64_t seq, char *err, size_t er
 	}
 	w->n_snaps = keep;
 	u64_push(&w->snaps, &w->n_snaps, &w->cap_snaps, seq);
+	/* The covered segments leave the list under the lock (the writer
+	 * pushes to it when it rotates) and their files go after it: freeing
+	 * a large file takes a while, and a rotation must not wait for that. */
 	uint32_t drop = 0;
-	while (drop + 1 < w->n_segs && w->segs[drop + 1] <= seq + 1) {
-		segment_name(w->segs[drop], name);
-		path_of(w->dir, name, path, sizeof path);
-		v->ops->unlink(v, path);
+	while (drop + 1 < w->n_segs && w->segs[drop + 1] <= seq + 1)
 		drop++;
-	}
-	if (drop) {
+	uint64_t *gone = drop ? malloc(drop * sizeof *gone) : NULL;
+	if (gone) {
+		memcpy(gone, w->segs, drop * sizeof *gone);
 		memmove(w->segs, w->segs + drop, (w->n_segs - drop) * sizeof *w->segs);
 		w->n_segs -= drop;
 	}
 	pthread_mutex_unlock(&w->mu);
+	for (uint32_t i = 0; gone && i < drop; i++) {
+		segment_name(gone[i], name);
+		path_of(w->dir, name, path, sizeof path);
+		v->ops->unlink(v, path);
+	}
+	free(gone);
 	v->ops->sync_dir(v, w->dir);
 	return 0;
 }
