@@ -518,19 +518,25 @@ struct snap_out {
 	off_t waited;     /* written back (and dropped from the cache) up to */
 };
 
-static void snap_writeback(struct snap_out *o)
+/* -1 when a range that was waited for failed to reach the disk: the
+ * error is reported here (to this file) and would not be to the fsync the
+ * snapshotter does later on a file of its own. */
+static int snap_writeback(struct snap_out *o)
 {
 	while (o->off - o->started >= (off_t)SNAP_WRITEBACK) {
 		(void)sync_file_range(o->fd, o->started, SNAP_WRITEBACK, SYNC_FILE_RANGE_WRITE);
 		o->started += SNAP_WRITEBACK;
 		if (o->started - o->waited > (off_t)SNAP_WRITEBACK) {
-			(void)sync_file_range(o->fd, o->waited, SNAP_WRITEBACK,
-					      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-						      SYNC_FILE_RANGE_WAIT_AFTER);
+			if (sync_file_range(o->fd, o->waited, SNAP_WRITEBACK,
+					    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+						    SYNC_FILE_RANGE_WAIT_AFTER) < 0 &&
+			    errno != ENOSYS)
+				return -1;
 			(void)posix_fadvise(o->fd, o->waited, SNAP_WRITEBACK, POSIX_FADV_DONTNEED);
 			o->waited += SNAP_WRITEBACK;
 		}
 	}
+	return 0;
 }
 
 static int snap_flush(struct snap_out *o, const uint8_t *p, size_t n)
@@ -545,7 +551,8 @@ static int snap_flush(struct snap_out *o, const uint8_t *p, size_t n)
 		p += w;
 		n -= (size_t)w;
 		o->off += w;
-		snap_writeback(o);
+		if (snap_writeback(o) < 0)
+			return -1;
 	}
 	return 0;
 }
