@@ -13,7 +13,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 static int posix_open(struct hf_vfs *v, const char *path, bool create)
@@ -125,6 +129,45 @@ static int posix_list(struct hf_vfs *v, const char *dir, hf_vfs_list_fn fn, void
 	return 0;
 }
 
+/* Whether the process that took the flock on fd's file is alive, from
+ * /proc/locks (which names the process that took a flock, not the ones
+ * that inherited it). true when it cannot tell. */
+static bool lock_taker_alive(int fd)
+{
+	struct stat st;
+	FILE *f = fopen("/proc/locks", "re");
+	if (!f || fstat(fd, &st) < 0) {
+		if (f)
+			fclose(f);
+		return true;
+	}
+	bool alive = false;
+	char line[256];
+	while (fgets(line, sizeof line, f)) {
+		char type[16];
+		int pid;
+		unsigned maj, min;
+		unsigned long long ino;
+		if (strstr(line, "->") || /* a waiter, not a holder */
+		    sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%llu", type, &pid, &maj, &min, &ino) != 5 ||
+		    strcmp(type, "FLOCK") || ino != (unsigned long long)st.st_ino ||
+		    makedev(maj, min) != st.st_dev)
+			continue;
+		/* 0: a process outside this PID namespace. */
+		if (pid <= 0 || kill(pid, 0) == 0 || errno == EPERM)
+			alive = true;
+	}
+	fclose(f);
+	return alive;
+}
+
+/* A snapshot child forked just before its parent died holds the lock
+ * (its copy of the descriptor) until it is scheduled and exits, which on
+ * a loaded machine can be after a supervisor restarts the server. So a
+ * lock whose taker is dead is waited for, up to LOCK_ORPHAN_WAIT_MS; one
+ * whose taker lives is refused at once. */
+#define LOCK_ORPHAN_WAIT_MS 5000
+
 static int posix_lock_dir(struct hf_vfs *v, const char *dir)
 {
 	char path[4096];
@@ -133,10 +176,14 @@ static int posix_lock_dir(struct hf_vfs *v, const char *dir)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	for (int waited_ms = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited_ms += 5) {
 		int e = errno;
-		close(fd);
-		return -e;
+		if (e != EWOULDBLOCK || waited_ms >= LOCK_ORPHAN_WAIT_MS || lock_taker_alive(fd)) {
+			close(fd);
+			return -e;
+		}
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
 	}
 	v->lock_fd = fd;
 	return 0;

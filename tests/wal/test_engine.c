@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/embedded.h"
@@ -408,6 +410,36 @@ static void test_directory_lock(void **state)
 	wt_rmtree(dir);
 }
 
+/* A process that took the directory lock died, but a child it forked
+ * (as the engine forks a snapshot child) still holds the descriptor for a
+ * while: the next open waits for the orphan instead of refusing. */
+static void test_lock_held_by_orphan_is_waited_for(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	pid_t taker = fork();
+	assert_true(taker >= 0);
+	if (taker == 0) {
+		struct hf_vfs *v = hf_vfs_posix_new();
+		if (!v || v->ops->lock_dir(v, dir) != 0)
+			_exit(1);
+		if (fork() == 0) { /* the orphan: holds the lock 300 ms more */
+			struct timespec ts = {0, 300 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	int st = 0;
+	assert_int_equal(waitpid(taker, &st, 0), taker);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	struct hf_engine *e = must_open(&cfg);
+	hf_engine_close(e);
+	wt_rmtree(dir);
+}
+
 /* Real clock: a 1-second hold expires with no request at all (the idle
  * sequencer logs a TICK when it falls due). */
 static void test_idle_tick_expires(void **state)
@@ -453,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_fsync_off_and_segments),
 		cmocka_unit_test(test_idle_tick_expires),
 		cmocka_unit_test(test_directory_lock),
+		cmocka_unit_test(test_lock_held_by_orphan_is_waited_for),
 		cmocka_unit_test(test_unencodable_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
