@@ -503,12 +503,12 @@ static void apply_tick(struct embedded *e, int64_t now, struct hf_reply *scratch
  * parent never touches it, so its pages are the child's own). */
 static uint8_t snap_gather[256u << 10];
 
-/* A snapshot child starts the write-back of every SNAP_WRITEBACK bytes as
- * it goes and waits for the one before: the image reaches the disk at the
- * pace the disk takes it, instead of as one flood at the final sync that
- * the log's fdatasync would queue behind. Written ranges leave the page
- * cache. */
-#define SNAP_WRITEBACK (8u << 20)
+/* A snapshot child starts the write-back of every `range` bytes
+ * (snapshot_writeback_bytes, 8 MiB by default) as it goes and waits for
+ * the one before: the image reaches the disk at the pace the disk takes
+ * it, instead of as one flood at the final sync that the log's fdatasync
+ * would queue behind. Written ranges leave the page cache. */
+#define SNAP_WRITEBACK_DEFAULT (8u << 20)
 
 struct snap_out {
 	int fd;
@@ -517,6 +517,7 @@ struct snap_out {
 	off_t off;        /* file offset written up to */
 	off_t started;    /* write-back started up to */
 	off_t waited;     /* written back (and dropped from the cache) up to */
+	off_t range;      /* write-back granularity */
 };
 
 /* -1 when a range that was waited for failed to reach the disk: the
@@ -524,17 +525,17 @@ struct snap_out {
  * snapshotter does later on a file of its own. */
 static int snap_writeback(struct snap_out *o)
 {
-	while (o->off - o->started >= (off_t)SNAP_WRITEBACK) {
-		(void)sync_file_range(o->fd, o->started, SNAP_WRITEBACK, SYNC_FILE_RANGE_WRITE);
-		o->started += SNAP_WRITEBACK;
-		if (o->started - o->waited > (off_t)SNAP_WRITEBACK) {
-			if (sync_file_range(o->fd, o->waited, SNAP_WRITEBACK,
+	while (o->off - o->started >= o->range) {
+		(void)sync_file_range(o->fd, o->started, o->range, SYNC_FILE_RANGE_WRITE);
+		o->started += o->range;
+		if (o->started - o->waited > o->range) {
+			if (sync_file_range(o->fd, o->waited, o->range,
 					    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
 						    SYNC_FILE_RANGE_WAIT_AFTER) < 0 &&
 			    errno != ENOSYS)
 				return -1;
-			(void)posix_fadvise(o->fd, o->waited, SNAP_WRITEBACK, POSIX_FADV_DONTNEED);
-			o->waited += SNAP_WRITEBACK;
+			(void)posix_fadvise(o->fd, o->waited, o->range, POSIX_FADV_DONTNEED);
+			o->waited += o->range;
 		}
 	}
 	return 0;
@@ -600,7 +601,8 @@ static void snapshot_child(struct embedded *e, const char *path, uint64_t seq, i
 		_exit(6);
 	if (lseek(fd, HF_WAL_SNAPSHOT_HEADER_BYTES, SEEK_SET) < 0)
 		_exit(7);
-	struct snap_out o = {.fd = fd, .off = HF_WAL_SNAPSHOT_HEADER_BYTES};
+	struct snap_out o = {.fd = fd, .off = HF_WAL_SNAPSHOT_HEADER_BYTES,
+			     .range = e->opt.snapshot_writeback_bytes};
 	if (hf_sm_snapshot_emit(e->sm, snap_sink, &o) != 0 || snap_flush(&o, snap_gather, o.used) < 0)
 		_exit(7);
 	uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES];
@@ -1312,6 +1314,9 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 		e->opt.batch_max = 1024;
 	if (!e->opt.tick_ms)
 		e->opt.tick_ms = 100;
+	if (!e->opt.snapshot_writeback_bytes)
+		e->opt.snapshot_writeback_bytes = SNAP_WRITEBACK_DEFAULT;
+	HF_ASSERT(e->opt.snapshot_writeback_bytes % 4096 == 0);
 	/* 1 by default: on this project's 2-core machine one sync at a time
 	 * gave the most commits/s (fuller group commits, fewer wakeups);
 	 * docs/BENCHMARKS.md has the comparison. */

@@ -41,6 +41,9 @@ struct hf_embedded_options {
 	/* Skip the snapshot hf_engine_close writes (benchmarks of replay). */
 	bool no_snapshot_at_close;
 	uint32_t tick_ms;              /* idle TICK granularity; 0: 100 */
+	/* A snapshot child starts write-back every this many bytes (a
+	 * multiple of 4096; 0: 8 MiB). Tests make it small to cover it. */
+	uint32_t snapshot_writeback_bytes;
 };
 
 /* hf_engine_open with options. rec (may be NULL) receives what recovery
