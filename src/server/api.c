@@ -761,6 +761,28 @@ static bool json_content_type(const char *ct)
  * (http.c, so no one without the right credential makes the server buffer
  * a body) and again in hf_api_dispatch. A public route reads a credential
  * too, and ignores it unless it is valid. */
+int hf_api_headers_check(struct hf_req *r, size_t header_bytes)
+{
+	if (header_bytes <= HF_HTTP_HEADER_MAX)
+		return HF_SUBMIT;
+	char msg[96];
+	snprintf(msg, sizeof(msg), "the request headers are larger than %u bytes", HF_HTTP_HEADER_MAX);
+	hf_render_error(r, 431, "payload_too_large", msg);
+	return HF_ANSWERED;
+}
+
+int hf_api_body_check(struct hf_req *r, bool has_body)
+{
+	if (!has_body || hf_route_body_limit(r->route) > 0)
+		return HF_SUBMIT;
+	if (r->route)
+		hf_render_error(r, 400, "bad_request", "this route takes no body");
+	else
+		hf_api_dispatch(r); /* 404 or 405 */
+	r->close = true;
+	return HF_ANSWERED;
+}
+
 int hf_api_precheck(struct hf_req *r)
 {
 	const struct hf_route *rt = r->route;
@@ -849,10 +871,8 @@ int hf_api_dispatch(struct hf_req *r)
 		hf_render_error(r, 413, "payload_too_large", msg);
 		return HF_ANSWERED;
 	}
-	if (r->body_len && rt->body == HF_BODY_NONE && !strcmp(rt->method, "GET")) {
-		hf_render_error(r, 400, "bad_request", "this route takes no body");
+	if (hf_api_body_check(r, r->body_len > 0) == HF_ANSWERED)
 		return HF_ANSWERED;
-	}
 	if (r->body_len && !json_content_type(r->content_type)) {
 		hf_render_error(r, 415, "bad_request", "the body must be Content-Type: application/json");
 		return HF_ANSWERED;

@@ -384,13 +384,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 		 * HF_HTTP_CONN_MEMORY libmicrohttpd answers 431 itself, in HTML.) */
 		size_t hsize = strlen(method) + strlen(url) + 12;
 		MHD_get_connection_values(mc, MHD_HEADER_KIND, add_header_size, &hsize);
-		if (hsize > HF_HTTP_HEADER_MAX) {
-			char msg[96];
-			snprintf(msg, sizeof(msg), "the request headers are larger than %u bytes",
-				 HF_HTTP_HEADER_MAX);
-			hf_render_error(r, 431, "payload_too_large", msg);
+		if (hf_api_headers_check(r, hsize) == HF_ANSWERED)
 			return answer(r);
-		}
 		/* Ambiguous framing (request smuggling): 400, then close. A
 		 * transfer coding we cannot frame: 501 at once (libmicrohttpd
 		 * would wait for a body it cannot delimit until the deadline).
@@ -428,16 +423,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 		 * connection closed (its body is never read). */
 		const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		uint32_t max = hf_route_body_limit(r->route);
-		if (max == 0 && ((cl && strtoull(cl, NULL, 10) > 0) || f.te)) {
-			if (r->route)
-				hf_render_error(r, 400, "bad_request", "this route takes no body");
-			else
-				hf_api_dispatch(r); /* 404 or 405 */
-			r->close = true;
+		unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+		if (hf_api_body_check(r, declared > 0 || f.te) == HF_ANSWERED)
 			return answer(r);
-		}
-		if (cl && strtoull(cl, NULL, 10) > max) {
+		uint32_t max = hf_route_body_limit(r->route);
+		if (declared > max) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "the body is larger than %u bytes", max);
 			hf_render_error(r, 413, "payload_too_large", msg);

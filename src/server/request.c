@@ -20,11 +20,9 @@
 #include "server/request.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "base/limits.h"
 #include "server/arena.h"
 
 /* The fixed part of http.c's header count: the request line's spaces,
@@ -109,7 +107,7 @@ int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct h
 		   struct hf_req **out)
 {
 	*out = NULL;
-	struct hf_req *r = hf_arena_alloc(arena, sizeof(*r));
+	struct hf_req *r = hf_req_alloc(arena, 1);
 	const char *target = in->target ? in->target : "";
 	char *path = hf_arena_strndup(arena, target, strlen(target));
 	if (!r || !path)
@@ -137,11 +135,7 @@ int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct h
 		       header_bytes("Authorization", in->authorization) +
 		       header_bytes("Content-Type", in->content_type) +
 		       header_bytes("Idempotency-Key", in->idem_key) + in->other_header_bytes;
-	if (hsize > HF_HTTP_HEADER_MAX) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "the request headers are larger than %u bytes",
-			 HF_HTTP_HEADER_MAX);
-		hf_render_error(r, 431, "payload_too_large", msg);
+	if (hf_api_headers_check(r, hsize) == HF_ANSWERED) {
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
@@ -150,16 +144,11 @@ int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct h
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
-	uint32_t max = hf_route_body_limit(r->route);
-	if (max == 0 && in->body_len) {
-		if (r->route)
-			hf_render_error(r, 400, "bad_request", "this route takes no body");
-		else
-			hf_api_dispatch(r); /* 404 or 405 */
-		r->close = true;
+	if (hf_api_body_check(r, in->body_len > 0) == HF_ANSWERED) {
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
+	uint32_t max = hf_route_body_limit(r->route);
 	if (in->body_len > max)
 		r->body_too_large = true;
 	else if (in->body_len) {

@@ -172,9 +172,17 @@ struct hf_req {
  * and a batch has up to 100 requests). NULL when out of memory. */
 struct hf_req *hf_req_alloc(struct hf_arena *a, uint32_t n);
 
+/* Step 1, headers in, for http.c and request.c alike: request line and
+ * headers of header_bytes past HF_HTTP_HEADER_MAX are answered 431. */
+int hf_api_headers_check(struct hf_req *r, size_t header_bytes);
 /* Step 1, headers in: credentials and role (401 / 403) before any body is
  * read. HF_ANSWERED or HF_SUBMIT (go on). */
 int hf_api_precheck(struct hf_req *r);
+/* Step 1, after the precheck: a body (has_body) where none is accepted
+ * (hf_route_body_limit 0) is answered at once with what the request would
+ * get (404, 405, or 400 on a route that takes no body) and r->close set:
+ * its bytes are never read. HF_ANSWERED or HF_SUBMIT. */
+int hf_api_body_check(struct hf_req *r, bool has_body);
 /* Steps 1-2 for a request whose body is complete: route, auth, body,
  * command. HF_ANSWERED or HF_SUBMIT. */
 int hf_api_dispatch(struct hf_req *r);
