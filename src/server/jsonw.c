@@ -129,6 +129,23 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* "s" (then `after`, 0 for none), for s known to need no escape: one
+ * reservation and one copy. */
+static void jw_quoted_plain(struct hf_jw *jw, const char *s, size_t n, char after)
+{
+	size_t extra = after ? 3 : 2;
+	if (!hf_jw_reserve(jw, n + extra + 1))
+		return;
+	char *o = jw->buf + jw->len;
+	o[0] = '"';
+	if (n)
+		memcpy(o + 1, s, n);
+	o[n + 1] = '"';
+	o[n + 2] = after;
+	o[n + extra] = 0;
+	jw->len += n + extra;
+}
+
 /* Writes s as a JSON string. Text that is not UTF-8 (a URL's bytes
  * echoed in a message, a name cut at a byte count) gets U+FFFD for each
  * bad byte: every answer stays JSON that strict decoders accept. */
@@ -140,15 +157,7 @@ static void jw_escaped(struct hf_jw *jw, const char *s, size_t n)
 	while (i < n && !needs_escape(u[i]) && u[i] < 0x80)
 		i++;
 	if (i == n) { /* the common case: ASCII, one copy */
-		if (!hf_jw_reserve(jw, n + 3))
-			return;
-		char *o = jw->buf + jw->len;
-		o[0] = '"';
-		if (n)
-			memcpy(o + 1, s, n);
-		o[n + 1] = '"';
-		o[n + 2] = 0;
-		jw->len += n + 2;
+		jw_quoted_plain(jw, s, n, 0);
 		return;
 	}
 	hf_jw_raw(jw, "\"", 1);
@@ -198,16 +207,7 @@ void hf_jw_key(struct hf_jw *jw, const char *key)
 {
 	jw_sep(jw);
 	/* Keys are the API's own names: plain ASCII, written as they are. */
-	size_t n = strlen(key);
-	if (!hf_jw_reserve(jw, n + 4))
-		return;
-	char *o = jw->buf + jw->len;
-	o[0] = '"';
-	memcpy(o + 1, key, n);
-	o[n + 1] = '"';
-	o[n + 2] = ':';
-	o[n + 3] = 0;
-	jw->len += n + 3;
+	jw_quoted_plain(jw, key, strlen(key), ':');
 	jw->after_key = true;
 }
 
