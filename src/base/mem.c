@@ -22,3 +22,20 @@ void *hf_mem_table(size_t count, size_t size)
 	}
 	return p;
 }
+
+void *hf_mem_unshared(size_t bytes)
+{
+	void *p = NULL;
+	if (bytes % HF_MEM_PAGE || posix_memalign(&p, HF_MEM_PAGE, bytes) != 0)
+		return NULL;
+	(void)madvise(p, bytes, MADV_DONTFORK); /* best effort: only costs copies if refused */
+	return p;
+}
+
+void hf_mem_unshared_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	(void)madvise(p, bytes, MADV_DOFORK);
+	free(p);
+}

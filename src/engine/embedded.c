@@ -57,7 +57,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -66,6 +65,7 @@
 
 #include "base/assert.h"
 #include "base/crc32c.h"
+#include "base/mem.h"
 #include "engine/engine_impl.h"
 
 #define OPEN_BYTES_MAX (16u << 20)
@@ -377,27 +377,6 @@ static bool snapshot_due(struct embedded *e)
 	return false;
 }
 
-/* Log buffers are whole pages kept out of the snapshot child
- * (MADV_DONTFORK), as the HTTP arenas are: the sequencer fills them while
- * a child runs, and each page shared with it would be copied on the first
- * write. Made inheritable again before malloc gets them back. */
-static uint8_t *wbuf_mem_new(size_t cap)
-{
-	void *p = NULL;
-	if (posix_memalign(&p, 4096, cap) != 0)
-		return NULL;
-	(void)madvise(p, cap, MADV_DONTFORK);
-	return p;
-}
-
-static void wbuf_mem_free(uint8_t *p, size_t cap)
-{
-	if (!p)
-		return;
-	(void)madvise(p, cap, MADV_DOFORK);
-	free(p);
-}
-
 /* Appends one record for cmd to the open buffer. -1 when out of memory. */
 static int record_append(struct embedded *e, int64_t now, const struct hf_cmd *cmd)
 {
@@ -409,12 +388,14 @@ static int record_append(struct embedded *e, int64_t now, const struct hf_cmd *c
 		size_t cap = b->cap ? b->cap : 1u << 16;
 		while (cap < need)
 			cap *= 2;
-		uint8_t *nb = wbuf_mem_new(cap);
+		/* Kept out of the snapshot child, which the sequencer goes on
+		 * filling them beside. */
+		uint8_t *nb = hf_mem_unshared(cap);
 		if (!nb)
 			return -1;
 		if (b->len)
 			memcpy(nb, b->buf, b->len);
-		wbuf_mem_free(b->buf, b->cap);
+		hf_mem_unshared_free(b->buf, b->cap);
 		b->buf = nb;
 		b->cap = cap;
 	}
@@ -1211,7 +1192,7 @@ static void embedded_free(struct embedded *e)
 	if (e->sm)
 		hf_sm_free(e->sm);
 	for (uint32_t i = 0; i < NBUF; i++)
-		wbuf_mem_free(e->bufs[i].buf, e->bufs[i].cap);
+		hf_mem_unshared_free(e->bufs[i].buf, e->bufs[i].cap);
 	free(e->due);
 	if (e->own_vfs)
 		hf_vfs_posix_free(e->vfs);
