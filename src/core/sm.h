@@ -294,10 +294,12 @@ size_t hf_sm_snapshot_size(const struct hf_sm *sm);
 size_t hf_sm_snapshot_write(const struct hf_sm *sm, uint8_t *buf, size_t cap);
 /* The same bytes, handed to sink piece by piece in order, mostly straight
  * from the state's own tables (no image of the whole state in memory):
- * hf_sm_snapshot_size bytes in all. Stops at the first sink that does not
- * return 0 and returns what it returned; 0 when all were taken. */
+ * hf_sm_snapshot_size bytes in all, whose CRC-32C goes to *crc (may be
+ * NULL; the file's header carries it). Stops at the first sink that does
+ * not return 0 and returns what it returned; 0 when all were taken. */
 typedef int (*hf_sm_snapshot_sink)(void *arg, const void *p, size_t n);
-int hf_sm_snapshot_emit(const struct hf_sm *sm, hf_sm_snapshot_sink sink, void *arg);
+int hf_sm_snapshot_emit(const struct hf_sm *sm, hf_sm_snapshot_sink sink, void *arg,
+			uint32_t *crc /* out */);
 /* Loads the snapshot into sm, which must be fresh from hf_sm_init (never
  * applied to) and have the config the snapshot was written with; -1 with
  * err otherwise or on bad bytes (sm is then unusable and must be freed). */

@@ -158,7 +158,8 @@ static void put_ring(struct emit *e, const void *table, uint32_t head, uint32_t 
 	put(e, table, (size_t)(count - first) * width);
 }
 
-int hf_sm_snapshot_emit(const struct hf_sm *sm, hf_sm_snapshot_sink sink, void *arg)
+int hf_sm_snapshot_emit(const struct hf_sm *sm, hf_sm_snapshot_sink sink, void *arg,
+			uint32_t *crc_out)
 {
 	struct emit e = {.sink = sink, .arg = arg};
 	put(&e, SNAP_MAGIC, 8);
@@ -193,8 +194,10 @@ int hf_sm_snapshot_emit(const struct hf_sm *sm, hf_sm_snapshot_sink sink, void *
 		const struct hf_idem_entry *ie = &sm->idem[(sm->idem_head + k) % sm->cfg.idem_entries];
 		put(&e, sm->idem_data + ie->data_off, ie->data_len);
 	}
-	uint32_t crc = e.crc;
+	uint32_t crc = e.crc; /* of everything before it */
 	put(&e, &crc, 4);
+	if (crc_out)
+		*crc_out = e.crc; /* of everything */
 	return e.rc;
 }
 
@@ -216,7 +219,7 @@ size_t hf_sm_snapshot_write(const struct hf_sm *sm, uint8_t *buf, size_t cap)
 	size_t need = hf_sm_snapshot_size(sm);
 	HF_ASSERT(cap >= need);
 	struct to_buf b = {buf, buf + cap};
-	int rc = hf_sm_snapshot_emit(sm, buf_sink, &b);
+	int rc = hf_sm_snapshot_emit(sm, buf_sink, &b, NULL);
 	HF_ASSERT(rc == 0 && (size_t)(b.p - buf) == need);
 	return need;
 }

@@ -64,7 +64,6 @@
 #include <unistd.h>
 
 #include "base/assert.h"
-#include "base/crc32c.h"
 #include "base/mem.h"
 #include "engine/engine_impl.h"
 
@@ -494,7 +493,6 @@ static uint8_t snap_gather[256u << 10];
 struct snap_out {
 	int fd;
 	size_t used;      /* bytes in snap_gather */
-	uint32_t crc;     /* of the body so far */
 	off_t off;        /* file offset written up to */
 	off_t started;    /* write-back started up to */
 	off_t waited;     /* written back (and dropped from the cache) up to */
@@ -545,7 +543,6 @@ static int snap_flush(struct snap_out *o, const uint8_t *p, size_t n)
 static int snap_sink(void *arg, const void *p, size_t n)
 {
 	struct snap_out *o = arg;
-	o->crc = hf_crc32c(o->crc, p, n);
 	if (o->used + n <= sizeof snap_gather) {
 		memcpy(snap_gather + o->used, p, n);
 		o->used += n;
@@ -584,10 +581,12 @@ static void snapshot_child(struct embedded *e, const char *path, uint64_t seq, i
 		_exit(7);
 	struct snap_out o = {.fd = fd, .off = HF_WAL_SNAPSHOT_HEADER_BYTES,
 			     .range = e->opt.snapshot_writeback_bytes};
-	if (hf_sm_snapshot_emit(e->sm, snap_sink, &o) != 0 || snap_flush(&o, snap_gather, o.used) < 0)
+	uint32_t crc;
+	if (hf_sm_snapshot_emit(e->sm, snap_sink, &o, &crc) != 0 ||
+	    snap_flush(&o, snap_gather, o.used) < 0)
 		_exit(7);
 	uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES];
-	hf_wal_snapshot_header(hdr, seq, now, hf_wal_config_hash(e->wal), o.crc, len);
+	hf_wal_snapshot_header(hdr, seq, now, hf_wal_config_hash(e->wal), crc, len);
 	if (pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr)
 		_exit(7);
 	close(fd);

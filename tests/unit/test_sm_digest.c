@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/crc32c.h"
 #include "core/internal.h"
 #include "sm_fixture.h"
 
@@ -301,13 +302,15 @@ static void test_snapshot_emit_pieces(void **state)
 	assert_int_equal(hf_sm_snapshot_write(sm, whole, size), size);
 	struct pieces p = {.buf = malloc(size), .cap = size, .fail_after = UINT32_MAX};
 	assert_non_null(p.buf);
-	assert_int_equal(hf_sm_snapshot_emit(sm, pieces_sink, &p), 0);
+	uint32_t crc = 0;
+	assert_int_equal(hf_sm_snapshot_emit(sm, pieces_sink, &p, &crc), 0);
 	assert_int_equal(p.len, size);
 	assert_true(p.n > 10);
 	assert_memory_equal(p.buf, whole, size);
+	assert_int_equal(crc, hf_crc32c(0, whole, size)); /* what the file header carries */
 	uint32_t all = p.n;
 	p = (struct pieces){.buf = p.buf, .cap = size, .fail_after = all / 2};
-	assert_int_equal(hf_sm_snapshot_emit(sm, pieces_sink, &p), 7);
+	assert_int_equal(hf_sm_snapshot_emit(sm, pieces_sink, &p, NULL), 7);
 	assert_int_equal(p.n, all / 2);
 	free(p.buf);
 	free(whole);
