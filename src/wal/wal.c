@@ -707,35 +707,36 @@ int hf_wal_snapshot_install(struct hf_wal *w, uint64_t seq, char *err, size_t er
 	}
 	/* The new snapshot is durable: older ones and the segments it covers
 	 * are garbage. A crash in the middle leaves some of them, which the
-	 * next open removes again. */
+	 * next open removes again. The lists change under the lock (the
+	 * writer pushes a segment when it rotates); the files go after it:
+	 * freeing a large file (an old snapshot is the size of the state)
+	 * takes a while, and a rotation must not wait for that. When the list
+	 * of names cannot be allocated, nothing goes now; the next install
+	 * removes them. */
 	pthread_mutex_lock(&w->mu);
-	uint32_t keep = 0;
-	for (uint32_t i = 0; i < w->n_snaps; i++) {
-		if (w->snaps[i] < seq) {
-			snapshot_name(w->snaps[i], false, name);
-			path_of(w->dir, name, path, sizeof path);
-			v->ops->unlink(v, path);
-		} else {
-			w->snaps[keep++] = w->snaps[i];
-		}
-	}
-	w->n_snaps = keep;
-	u64_push(&w->snaps, &w->n_snaps, &w->cap_snaps, seq);
-	/* The covered segments leave the list under the lock (the writer
-	 * pushes to it when it rotates) and their files go after it: freeing
-	 * a large file takes a while, and a rotation must not wait for that. */
-	uint32_t drop = 0;
+	uint32_t old = 0, drop = 0; /* the snaps before seq are a prefix (ascending) */
+	while (old < w->n_snaps && w->snaps[old] < seq)
+		old++;
 	while (drop + 1 < w->n_segs && w->segs[drop + 1] <= seq + 1)
 		drop++;
-	uint64_t *gone = drop ? malloc(drop * sizeof *gone) : NULL;
-	if (gone) {
-		memcpy(gone, w->segs, drop * sizeof *gone);
+	uint64_t *gone = old + drop ? malloc((old + drop) * sizeof *gone) : NULL;
+	if (gone && old) {
+		memcpy(gone, w->snaps, old * sizeof *gone);
+		memmove(w->snaps, w->snaps + old, (w->n_snaps - old) * sizeof *w->snaps);
+		w->n_snaps -= old;
+	}
+	if (gone && drop) {
+		memcpy(gone + old, w->segs, drop * sizeof *gone);
 		memmove(w->segs, w->segs + drop, (w->n_segs - drop) * sizeof *w->segs);
 		w->n_segs -= drop;
 	}
+	u64_push(&w->snaps, &w->n_snaps, &w->cap_snaps, seq);
 	pthread_mutex_unlock(&w->mu);
-	for (uint32_t i = 0; gone && i < drop; i++) {
-		segment_name(gone[i], name);
+	for (uint32_t i = 0; gone && i < old + drop; i++) {
+		if (i < old)
+			snapshot_name(gone[i], false, name);
+		else
+			segment_name(gone[i], name);
 		path_of(w->dir, name, path, sizeof path);
 		v->ops->unlink(v, path);
 	}

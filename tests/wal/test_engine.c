@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -420,6 +421,15 @@ static void test_snapshots_paced_write_back(void **state)
 	assert_true(st.snapshots >= 2);
 	wt_copydir(dir, copy); /* as a crash leaves it: no snapshot at close */
 	hf_engine_close(e);
+	/* Each install removed the snapshots before it: only the one written
+	 * at close is left. */
+	DIR *dh = opendir(dir);
+	assert_non_null(dh);
+	int snaps = 0;
+	for (struct dirent *de; (de = readdir(dh));)
+		snaps += !strncmp(de->d_name, "snap-", 5) && strstr(de->d_name, ".snap") != NULL;
+	closedir(dh);
+	assert_int_equal(snaps, 1);
 	FILE *devnull = fopen("/dev/null", "w");
 	assert_int_equal(hf_wal_check_dir(copy, devnull), 0);
 	fclose(devnull);
