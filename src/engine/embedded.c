@@ -646,6 +646,13 @@ static void snapshot_start(struct embedded *e)
 	pthread_mutex_unlock(&e->sn_mu);
 }
 
+/* The open buffer is short of the gather target (under w_mu): the writer
+ * waits, up to GATHER_US, for more of the callers just answered. */
+static bool open_short_of_target(const struct embedded *e)
+{
+	return e->open->n_requests < e->gather_target && e->open->len < OPEN_BYTES_MAX / 2;
+}
+
 /* Whether the writer, woken after a batch, could do more than wait again
  * (under w_mu): not while every write slot is in flight (a completion
  * wakes it) nor while it gathers and the open buffer is short of the
@@ -656,8 +663,7 @@ static bool writer_may_act(const struct embedded *e)
 {
 	if (e->issued - e->popped >= e->opt.writes_in_flight)
 		return false;
-	if (e->w_gathering && e->open->n_requests < e->gather_target &&
-	    e->open->len < OPEN_BYTES_MAX / 2)
+	if (e->w_gathering && open_short_of_target(e))
 		return false;
 	return true;
 }
@@ -848,8 +854,7 @@ static void *writer_main(void *arg)
 			continue;
 		}
 		if (e->gather_target && !gather_expired && e->issued == e->popped && !e->writer_stop &&
-		    e->cfg.fsync == HF_FSYNC_ALWAYS && e->open->n_requests < e->gather_target &&
-		    e->open->len < OPEN_BYTES_MAX / 2) {
+		    e->cfg.fsync == HF_FSYNC_ALWAYS && open_short_of_target(e)) {
 			/* Let the callers just answered join this sync (see gather_target). */
 			if (!gather_deadline) {
 				clock_gettime(CLOCK_MONOTONIC, &gather_ts);
@@ -1001,24 +1006,6 @@ static void *completer_main(void *arg)
 
 /* ---- snapshotter -------------------------------------------------------- */
 
-/* Makes the tmp snapshot a child wrote durable (its fd is a real one). 0
- * or -1 with err. */
-static int snapshot_sync_tmp(struct embedded *e, uint64_t seq, char *err, size_t err_cap)
-{
-	char path[PATH_MAX + 64];
-	hf_wal_snapshot_path(e->wal, seq, true, path, sizeof path);
-	struct hf_vfs *v = e->vfs;
-	int fd = v->ops->open(v, path, false);
-	int rc = fd < 0 ? fd : v->ops->sync(v, fd, false);
-	if (fd >= 0) {
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED); /* read only at start-up */
-		v->ops->close(v, fd);
-	}
-	if (rc < 0)
-		snprintf(err, err_cap, "sync the written snapshot: %s", strerror(-rc));
-	return rc < 0 ? -1 : 0;
-}
-
 /* Finishes one snapshot job: the tmp file written and synced, the log
  * durable up to job->seq, then installed. */
 static void snapshot_finish(struct embedded *e, struct snap_job *job)
@@ -1032,7 +1019,7 @@ static void snapshot_finish(struct embedded *e, struct snap_job *job)
 		ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 		if (!ok)
 			snprintf(err, sizeof err, "snapshot child failed (status %d)", st);
-		else if (snapshot_sync_tmp(e, job->seq, err, sizeof err) < 0)
+		else if (hf_wal_snapshot_sync(e->wal, job->seq, err, sizeof err) < 0)
 			ok = false;
 	} else {
 		ok = hf_wal_snapshot_write(e->wal, job->seq, job->now_ms, job->body, job->len, err,
@@ -1296,7 +1283,7 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 		e->opt.tick_ms = 100;
 	if (!e->opt.snapshot_writeback_bytes)
 		e->opt.snapshot_writeback_bytes = SNAP_WRITEBACK_DEFAULT;
-	HF_ASSERT(e->opt.snapshot_writeback_bytes % 4096 == 0);
+	HF_ASSERT(e->opt.snapshot_writeback_bytes % HF_MEM_PAGE == 0);
 	/* 1 by default: on this project's 2-core machine one sync at a time
 	 * gave the most commits/s (fuller group commits, fewer wakeups);
 	 * docs/BENCHMARKS.md has the comparison. */

@@ -114,6 +114,7 @@
 #include "wal/wal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -662,6 +663,25 @@ void hf_wal_snapshot_header(uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES], uint64_t 
 	put_u64(hdr + 40, config_hash);
 	put_u32(hdr + 48, body_crc);
 	put_u32(hdr + 60, hf_crc32c(0, hdr, 60));
+}
+
+int hf_wal_snapshot_sync(struct hf_wal *w, uint64_t seq, char *err, size_t err_cap)
+{
+	struct hf_vfs *v = w->vfs;
+	char path[PATH_MAX + 64];
+	hf_wal_snapshot_path(w, seq, true, path, sizeof path);
+	int fd = v->ops->open(v, path, false);
+	int rc = fd < 0 ? fd : v->ops->sync(v, fd, false);
+	if (fd >= 0) {
+		if (v->real_fds)
+			(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		v->ops->close(v, fd);
+	}
+	if (rc < 0) {
+		errf(err, err_cap, "sync %s: %s", path, strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 int hf_wal_snapshot_write(struct hf_wal *w, uint64_t seq, int64_t now_ms, const uint8_t *body,

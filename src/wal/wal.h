@@ -155,6 +155,10 @@ void hf_wal_snapshot_path(const struct hf_wal *w, uint64_t seq, bool tmp, char *
 void hf_wal_snapshot_header(uint8_t hdr[HF_WAL_SNAPSHOT_HEADER_BYTES], uint64_t seq,
 			    int64_t now_ms, uint64_t config_hash, uint32_t body_crc,
 			    size_t len);
+/* Makes the tmp file of seq, written by a fork()ed child, durable, and
+ * drops it from the page cache (it is read only at start-up). 0 or -1 with
+ * err. */
+int hf_wal_snapshot_sync(struct hf_wal *w, uint64_t seq, char *err, size_t err_cap);
 /* Writes header + body to the tmp file of seq through the vfs and syncs
  * it. 0 or -1 with err. */
 int hf_wal_snapshot_write(struct hf_wal *w, uint64_t seq, int64_t now_ms, const uint8_t *body,
