@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(
   gcc clang libclang-rt-14-dev meson ninja-build pkg-config   # build (libclang-rt: libFuzzer, scripts/fuzz.sh)
-  libmicrohttpd-dev libjansson-dev libssl-dev  # server: HTTP, JSON, HMAC
+  libh2o-evloop-dev libjansson-dev libssl-dev  # server: HTTP (event loop, picohttpparser), JSON, HMAC
   libcmocka-dev                            # C unit tests
   python3-pytest python3-requests          # integration tests
   wrk gnuplot-nox                          # load, benchmark charts (bench/side-by-side.sh)

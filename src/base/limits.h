@@ -97,6 +97,17 @@
  * previous response; a slowloris client sending one byte every 2 s is cut
  * off here, since the idle timeout never fires for it. */
 #define HF_HTTP_REQUEST_TIMEOUT_S 10u
+/* Bytes a client may pipeline behind a request being answered before the
+ * server stops reading from it (TCP then holds the rest back). */
+#define HF_HTTP_PIPELINE_MAX (64u * 1024u)
+/* Long-lived responses (event streams), a budget of their own so watchers
+ * cannot take the connections buyers need, nor buyers the watchers'. Each
+ * costs a socket and, while idle, a few hundred bytes. */
+#define HF_HTTP_STREAMS_MAX 16384u
+/* Bytes queued for one stream that its client has not read: past this it
+ * is cut off (it would only fall further behind; a client reconnects and
+ * resumes). Bounds the memory a slow or dead watcher can hold. */
+#define HF_HTTP_STREAM_BUFFER_MAX (256u * 1024u)
 /* Requests submitted to the engine and not yet applied: past it the server
  * answers 503 + Retry-After instead of queueing without bound (the queue
  * is memory, and a deep queue is only latency nobody waits for). */

@@ -18,8 +18,9 @@ struct hf_server_config {
 	const char *admin_key_file;  /* NULL: HOLDFAST_ADMIN_KEY */
 	bool fsync_off;
 	bool test_clock;
-	uint32_t threads;            /* HTTP worker threads */
+	uint32_t threads;            /* HTTP event loops */
 	uint32_t max_connections;
+	uint32_t max_streams;
 	uint32_t max_connections_per_ip;
 	uint32_t idle_timeout_s;
 	uint32_t request_timeout_s;

@@ -40,8 +40,7 @@
 #include "server/jsonin.h"
 #include "server/jsonw.h"
 
-struct MHD_Connection;
-struct MHD_Daemon;
+struct hf_httpd;
 struct hf_req;
 struct hf_conn;
 
@@ -52,7 +51,7 @@ struct hf_server {
 	struct hf_engine *engine;
 	const struct hf_sm *sm; /* immutable names only (hf_engine_sm) */
 	struct hf_auth auth;
-	struct MHD_Daemon *mhd;
+	struct hf_httpd *httpd;
 	uint16_t port;          /* bound port (cfg may say 0) */
 	atomic_int_fast64_t in_flight; /* requests between step 2 and the response */
 	atomic_bool stopping;
@@ -120,7 +119,6 @@ struct hf_req {
 	struct hf_server *srv;
 	struct hf_conn *conn;
 	struct hf_arena *arena;   /* the connection's */
-	struct MHD_Connection *mc;
 	int route_index;          /* -1: none */
 	const struct hf_route *route;
 	struct hf_str param;      /* the {id} of the path */
