@@ -125,6 +125,7 @@ struct hf_httpd_stream {
 	struct loop *l;
 	h2o_multithread_message_t msg;
 	bool scheduled, ended, end_requested, flying;
+	bool cut; /* past the bound: the loop closes it, even mid-write */
 	char *pend, *fly;
 	size_t pend_len, pend_cap, fly_len;
 	size_t max;
@@ -317,13 +318,13 @@ static void after_answer(struct hf_httpd_conn *c, bool ok)
 	struct hf_httpd *d = c->l->d;
 	free(c->head_buf);
 	c->head_buf = NULL;
-	c->done = false;
 	if (d->h.sent)
 		d->h.sent(d->h.ctx, c->user, ok);
 	if (!ok || c->close_after || !c->sock || c->l->stopping) {
 		conn_close(c);
 		return;
 	}
+	c->done = false;
 	c->state = C_HEAD;
 	c->prev_len = 0;
 	if (c->sock->input->size == 0 && c->peer_eof) {
@@ -874,6 +875,12 @@ static void stream_pump(struct hf_httpd_stream *s)
 {
 	pthread_mutex_lock(&s->mu);
 	struct hf_httpd_conn *c = s->c;
+	if (c && s->cut) { /* the client does not read: a write may hang, do not wait for it */
+		pthread_mutex_unlock(&s->mu);
+		atomic_fetch_add(&s->l->d->streams_cut, 1);
+		conn_close(c);
+		return;
+	}
 	if (!c || s->flying) {
 		pthread_mutex_unlock(&s->mu);
 		return;
@@ -903,7 +910,7 @@ static void stream_pump(struct hf_httpd_stream *s)
 
 static void stream_schedule_locked(struct hf_httpd_stream *s)
 {
-	if (s->scheduled || s->flying)
+	if (s->scheduled || (s->flying && !s->cut))
 		return;
 	s->scheduled = true;
 	atomic_fetch_add(&s->refs, 1);
@@ -919,7 +926,7 @@ int hf_httpd_stream_write(struct hf_httpd_stream *s, const char *data, size_t le
 	}
 	if (s->pend_len + s->fly_len + len > s->max) {
 		s->ended = true;
-		s->pend_len = s->max + 1; /* the loop cuts it */
+		s->cut = true;
 		stream_schedule_locked(s);
 		pthread_mutex_unlock(&s->mu);
 		return -1;
