@@ -197,12 +197,50 @@ static void on_op_done(struct hf_request *q)
 		hf_httpd_wake(r->conn->hc);
 }
 
+/* The requests a loop parked during one turn, handed to the engine
+ * together at the turn's end (one queue lock, at most one wake-up of the
+ * sequencer for all of them, instead of one each). */
+#define GATHER_MAX 256u
+static _Thread_local struct {
+	struct hf_request *reqs[GATHER_MAX];
+	uint32_t n;
+} gathered;
+
+static void finish(struct hf_server *s, struct hf_req *r);
+
+/* Hands the gathered requests to the engine; refused ones are answered. */
+static void submit_gathered(struct hf_server *s)
+{
+	uint32_t n = gathered.n;
+	if (!n)
+		return;
+	gathered.n = 0;
+	int rc = hf_engine_submit_many(s->engine, gathered.reqs, n);
+	if (rc == HF_ENGINE_OK)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		struct hf_req *r = gathered.reqs[i]->ctx;
+		r->ereq.status = rc;
+		finish(s, r);
+	}
+}
+
+static void on_turn_end(void *ctx)
+{
+	submit_gathered(ctx);
+}
+
+/* HF_ENGINE_OK: parked (a single request waits for the turn's end); else
+ * the engine refused it at once. */
 static int submit(struct hf_server *s, struct hf_req *r)
 {
 	if (!r->n_submit) {
 		r->ereq.ctx = r;
 		r->ereq.done = on_done;
-		return hf_engine_submit(s->engine, &r->ereq);
+		if (gathered.n == GATHER_MAX)
+			submit_gathered(s);
+		gathered.reqs[gathered.n++] = &r->ereq;
+		return HF_ENGINE_OK;
 	}
 	for (uint32_t i = 0; i < r->n_submit; i++)
 		r->submit[i]->done = on_op_done; /* ctx: the operation (api.c) */
@@ -397,6 +435,7 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 		.sent = on_sent,
 		.timeout = on_timeout,
 		.refused = on_refused,
+		.turn_end = on_turn_end,
 		.thread_end = on_thread_end,
 	};
 	struct hf_httpd_handler h = handler;

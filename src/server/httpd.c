@@ -1087,19 +1087,22 @@ static void *loop_main(void *arg)
 		if (l->stopping && (h2o_linklist_is_empty(&l->conns) || mono_ms() > l->stop_deadline_ms))
 			break;
 		h2o_evloop_run(l->ev, l->stopping ? 50 : INT32_MAX);
+		if (l->d->h.turn_end)
+			l->d->h.turn_end(l->d->h.ctx);
 	}
 	loop_teardown(l);
 	return NULL;
 }
 
-static int listen_socket(const struct sockaddr *sa, socklen_t len, int backlog)
+static int listen_socket(const struct sockaddr *sa, socklen_t len, int backlog, bool reuseport)
 {
 	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) || bind(fd, sa, len) ||
-	    listen(fd, backlog)) {
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
+	    bind(fd, sa, len) || listen(fd, backlog)) {
 		close(fd);
 		return -1;
 	}
@@ -1135,13 +1138,15 @@ struct hf_httpd *hf_httpd_start(const struct hf_httpd_config *cfg, const struct 
 	d->cfg = *cfg;
 	d->h = *h;
 	pthread_mutex_init(&d->ip_lock, NULL);
-	/* One listening socket, a descriptor of it per loop: every idle loop
-	 * is woken by a new connection and the first to accept takes it (a
-	 * busy loop leaves it to the other). SO_REUSEPORT would spread them
-	 * by hash instead, but it also lets a second server bind the same
-	 * port and take half the traffic; this refuses it (port in use). */
-	int fd = listen_socket((struct sockaddr *)&addr, addr_len, (int)cfg->backlog);
-	if (fd < 0) {
+	/* A listening socket per loop (SO_REUSEPORT: the kernel spreads new
+	 * connections over them by hash). A socket without SO_REUSEPORT is
+	 * bound first and closed, so that a port another server holds is
+	 * refused (SO_REUSEPORT alone would share it and take half its
+	 * traffic); it also picks the port when 0 is asked. One shared
+	 * listening socket was tried: the first loop woken took nearly every
+	 * connection of a burst, and the other loop idled. */
+	int probe = listen_socket((struct sockaddr *)&addr, addr_len, 1, false);
+	if (probe < 0) {
 		snprintf(err, err_cap, "cannot listen on %s:%u (%s)", cfg->host, cfg->port, strerror(errno));
 		free(d->loops);
 		free(d);
@@ -1149,12 +1154,24 @@ struct hf_httpd *hf_httpd_start(const struct hf_httpd_config *cfg, const struct 
 	}
 	struct sockaddr_storage got;
 	socklen_t gl = sizeof(got);
-	getsockname(fd, (struct sockaddr *)&got, &gl);
+	getsockname(probe, (struct sockaddr *)&got, &gl);
 	d->port = got.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&got)->sin6_port)
 					    : ntohs(((struct sockaddr_in *)&got)->sin_port);
+	if (addr.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&addr)->sin6_port = htons(d->port);
+	else
+		((struct sockaddr_in *)&addr)->sin_port = htons(d->port);
+	close(probe);
 	for (unsigned i = 0; i < cfg->threads; i++) {
-		d->loops[i].listen_fd = i == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		HF_ASSERT(d->loops[i].listen_fd >= 0);
+		d->loops[i].listen_fd = listen_socket((struct sockaddr *)&addr, addr_len, (int)cfg->backlog, true);
+		if (d->loops[i].listen_fd < 0) {
+			snprintf(err, err_cap, "cannot listen on %s:%u (%s)", cfg->host, d->port, strerror(errno));
+			while (i-- > 0)
+				close(d->loops[i].listen_fd);
+			free(d->loops);
+			free(d);
+			return NULL;
+		}
 	}
 	for (unsigned i = 0; i < cfg->threads; i++) {
 		d->loops[i].d = d;

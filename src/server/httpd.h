@@ -6,9 +6,9 @@
  * ceiling benchmark (src/tools/bench_ceiling.c) sits on the same layer
  * with an empty handler.
  *
- * Shape: `threads` event loops, each a thread polling one shared listening
- * socket (the first idle loop accepts), so a connection lives on one
- * thread from accept to close. Everything about
+ * Shape: `threads` event loops, each a thread with its own listening socket
+ * on one address (SO_REUSEPORT: the kernel spreads new connections), so a
+ * connection lives on one thread from accept to close. Everything about
  * a connection happens on its loop's thread, except three entry points
  * that any thread may call: hf_httpd_wake (a parked request is ready),
  * hf_httpd_stream_write / _end. They post to the loop's queue, which wakes
@@ -119,6 +119,10 @@ struct hf_httpd_handler {
 	void (*refused)(void *ctx, void *user, unsigned status, const char *code);
 	/* A deadline passed; the connection is closed right after. */
 	void (*timeout)(void *ctx, void *user);
+	/* After each turn of a loop (the requests that arrived together have
+	 * all been through their callbacks): work gathered during the turn is
+	 * handed on at once. May be NULL. */
+	void (*turn_end)(void *ctx);
 	/* A loop thread ends (after its last connection): thread-local
 	 * resources of the handler go. May be NULL. */
 	void (*thread_end)(void *ctx);
