@@ -21,7 +21,7 @@ SYSTEMS = ["holdfast", "holdfast_idle", "ceiling", "redis", "redis_everysec", "p
 LABEL = {
     "holdfast": "holdfast (fsync always)",
     "holdfast_idle": "holdfast, idle connections open",
-    "ceiling": "empty handler, libmicrohttpd (ceiling)",
+    "ceiling": "empty handler, same HTTP stack (ceiling)",
     "redis": "Redis + Lua, appendfsync always",
     "redis_everysec": "Redis + Lua, appendfsync everysec",
     "pgbench": "PostgreSQL UPDATE (pgbench)",

@@ -20,7 +20,7 @@
 # What it does:
 #  1. builds build-bench (meson, release; assertions stay on as always):
 #     holdfast, holdfast-bench (the load generator and checker) and
-#     bench-ceiling (an empty libmicrohttpd handler in holdfast's HTTP
+#     bench-ceiling (an empty handler on holdfast's HTTP stack, in its
 #     configuration: the ceiling);
 #  2. starts the peers with the peer's own `MODE=serve run.sh` (Django on
 #     gunicorn + PostgreSQL 15 with fsync on, Redis 7 with appendonly and
@@ -101,7 +101,7 @@ declare -A SYSTEMS=(
 declare -A LABEL=(
     [holdfast]="holdfast (fsync always)"
     [holdfast_idle]="holdfast, $IDLE idle connections open"
-    [ceiling]="empty handler, libmicrohttpd (ceiling)"
+    [ceiling]="empty handler, same HTTP stack (ceiling)"
     [redis]="Redis + Lua, appendfsync always"
     [redis_everysec]="Redis + Lua, appendfsync everysec"
     [pgbench]="PostgreSQL, single-statement UPDATE (pgbench)"
@@ -156,6 +156,11 @@ hf_start() {  # hf_start [extra args]: a fresh holdfast, fsync always, new data 
     wait_port "$HF_PORT" "$HF_PID" || { tail -5 "$OUT/holdfast.log" >&2; log "holdfast did not start"; exit 1; }
     HF_DIR=$dir
 }
+# holdfast's options for the idle run: room for the idle connections (its
+# total cap; holdfast-bench keeps each source address under the per-address
+# cap) and an idle timeout longer than the run, so that what is measured is
+# the load with them open (HF_IDLE_ARGS replaces these)
+hf_idle_args() { echo "${HF_IDLE_ARGS:---max-connections $(($1 + 4096)) --idle-timeout-s 600}"; }
 hf_stop() { stop_pid "$HF_PID" holdfast; HF_PID=0; rm -rf "$HF_DIR"; }
 
 # ------------------------------------------------------------ quiet wait
@@ -290,7 +295,7 @@ run_holdfast() {  # WORKLOAD [IDLE] -> RES, CHECK
         # room for the idle connections: the server's caps and open files
         # (holdfast-bench spreads them over 127.0.0.2.. source addresses,
         # 1,000 each, under the per-address cap)
-        read -r -a extra <<<"${HF_IDLE_ARGS:---max-connections $((idle + 4096))}"
+        read -r -a extra <<<"$(hf_idle_args "$idle")"
         idle_args=(--idle "$idle")
         HF_NOFILE=$((idle + 8192)) hf_start "${extra[@]}"
     else
@@ -498,7 +503,7 @@ ninja -C "$BUILD" src/server/holdfast src/tools/holdfast-bench src/tools/bench-c
     echo "client: holdfast-bench, $CONNS connections, $CLIENT_THREADS thread(s), ${WARMUP}s warm-up, ${DURATION}s measured, on the same machine"
     echo "rounds: $ROUNDS, each workload's systems interleaved inside a round"
     echo "noise guard: machine idle (< ${QUIET_PCT}% busy) for ${QUIET_SECS}s before each run; re-run (up to $RETRIES) when other work used > ${FOREIGN_MAX} CPU-s"
-    [[ $IDLE -gt 0 ]] && echo "idle: hot also with $IDLE idle keep-alive connections open (holdfast ${HF_IDLE_ARGS:---max-connections $((IDLE + 4096))}; client: 1,000 per source address 127.0.0.2..), interleaved"
+    [[ $IDLE -gt 0 ]] && echo "idle: hot also with $IDLE idle keep-alive connections open (holdfast $(hf_idle_args "$IDLE"); client: 1,000 per source address 127.0.0.2..), interleaved"
     [[ $PROFILE == 1 ]] && echo "profile: perf stat -e $PERF_EVENTS on the server's processes during the measured window, per request answered in it"
     echo "loadavg_at_start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
