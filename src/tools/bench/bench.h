@@ -428,6 +428,7 @@ int verify_mixed(struct bench *b);
 void clock_tick(struct worker *w, uint64_t now);
 /* wl_ping.c: ping, the ceiling */
 bool next_ping(struct bench *b, struct conn *c);
+bool next_ping_django(struct bench *b, struct conn *c);
 int answer_plain(struct bench *b, struct conn *c, int *status, const char *body, size_t len);
 int setup_ceiling(struct bench *b);
 /* peer_django.c */

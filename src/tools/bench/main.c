@@ -219,6 +219,8 @@ static void parse_args(struct bench *b, int argc, char **argv)
 			b->row = &rows[i];
 	if (!b->row)
 		die("no workload '%s' for system '%s' (--help lists them)", b->workload, b->system);
+	if (b->idle_n && b->row->proto != PROTO_HTTP)
+		die("--idle: the idle connections speak HTTP; system '%s' does not", b->system);
 	if (!b->conns || b->conns > CONNS_MAX)
 		die("--connections: 1..%u", CONNS_MAX);
 	if (!b->threads || b->threads > THREADS_MAX)

@@ -55,7 +55,7 @@ const struct row rows[] = {
 	 next_sell_spread, answer_sell, lost_peer, verify_external, false, OP_NONE},
 	{"django", "seats", PROTO_HTTP, "POST /shows/1/book 2-4 random seats of 10,000",
 	 setup_django, next_book, answer_book, lost_peer, verify_external, false, OP_BOOK},
-	{"django", "ping", PROTO_HTTP, "GET /ping (DRF, no database)", setup_django, next_ping,
+	{"django", "ping", PROTO_HTTP, "GET /ping (DRF, no database)", setup_django, next_ping_django,
 	 answer_plain, NULL, NULL, false, OP_NONE},
 	{"redis", "hot", PROTO_RESP, "EVALSHA check-and-decrement, one key", setup_redis_hot,
 	 next_eval, answer_eval, lost_order, verify_redis, false, OP_NONE},

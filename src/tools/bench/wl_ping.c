@@ -6,14 +6,12 @@
  * Nothing to check: the answers' statuses are counted.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "bench.h"
 
-bool next_ping(struct bench *b, struct conn *c)
+static bool next_get(struct bench *b, struct conn *c, const char *path)
 {
 	if (c->tmpl_phase != PH_RUN) {
-		const char *path = !strcmp(b->system, "django") ? "/ping" : "/health";
 		req_http(b, c, "GET", path, NULL, NULL, 0);
 		c->tmpl_phase = PH_RUN;
 	}
@@ -21,6 +19,10 @@ bool next_ping(struct bench *b, struct conn *c)
 	c->op = OP_PING;
 	return true;
 }
+
+bool next_ping(struct bench *b, struct conn *c) { return next_get(b, c, "/health"); }
+
+bool next_ping_django(struct bench *b, struct conn *c) { return next_get(b, c, "/ping"); }
 
 int answer_plain(struct bench *b, struct conn *c, int *status, const char *body,
 		 size_t len)
