@@ -216,7 +216,9 @@ peers_start() {
 # PROFILE=1: perf stat attached to the server's processes, counting only
 # while holdfast-bench says the measured window is open (--perf-ctl: perf's
 # control FIFO, enable / disable, each acknowledged), divided by the
-# requests answered in that window.
+# requests answered in that window. perf -p counts the threads a process
+# has when perf attaches (the servers make theirs at start); raw PostgreSQL
+# has no profile: pgbench's backends are forked when it connects.
 PERF_EVENTS=raw_syscalls:sys_enter,context-switches,task-clock
 PERF_PID=0
 PERF_ARGS=()
