@@ -10,7 +10,7 @@
 #   PROFILE=1 ...      # also system calls, context switches, CPU per request (perf)
 #
 # Knobs: ROUNDS (3), DURATION (10 s per run), WARMUP (1 s), CONNS (64),
-# CLIENT_THREADS (1), HF_THREADS (4, holdfast's default), WORKLOADS
+# CLIENT_THREADS (1), HF_THREADS (2, holdfast's default), WORKLOADS
 # ("hot scarce seats spread mixed batch"), QUIET_PCT (15) / QUIET_SECS (6) /
 # QUIET_MAX (900), FOREIGN_MAX (1.5 CPU-s), RETRIES (2), OUT (a fresh temp
 # directory), RESULTS (bench/results), CHART (docs/bench-side-by-side.svg),
@@ -58,7 +58,7 @@ DURATION=${DURATION:-$([[ $QUICK == 1 ]] && echo 3 || echo 10)}
 WARMUP=${WARMUP:-1}
 CONNS=${CONNS:-64}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
-HF_THREADS=${HF_THREADS:-4}
+HF_THREADS=${HF_THREADS:-2}
 WORKLOADS=${WORKLOADS:-"hot scarce seats spread mixed batch"}
 QUIET_PCT=${QUIET_PCT:-15}
 QUIET_SECS=${QUIET_SECS:-6}
