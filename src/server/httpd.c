@@ -57,6 +57,8 @@
 /* Accepts per wake-up of a listening socket (it is level-triggered: the
  * rest come at the next turn of the loop). */
 #define HTTPD_ACCEPT_BURST 32
+/* After accept ran out of descriptors, listen again this much later. */
+#define HTTPD_ACCEPT_RETRY_MS 100
 
 enum { C_HEAD, C_BODY, C_PARKED, C_WRITING, C_STREAM };
 
@@ -70,7 +72,8 @@ struct loop {
 	h2o_multithread_message_t quiesce_msg, stop_msg;
 	h2o_socket_t *listener;
 	int listen_fd;
-	h2o_timeout_t idle_to, req_to;
+	h2o_timeout_t idle_to, req_to, accept_to;
+	h2o_timeout_entry_t accept_entry; /* accepting again after EMFILE */
 	h2o_linklist_t conns;
 	bool stopping;
 	int64_t stop_deadline_ms;
@@ -733,6 +736,15 @@ static void on_read(h2o_socket_t *sock, const char *err)
 	process(c);
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_accept_again(h2o_timeout_entry_t *entry)
+{
+	struct loop *l = H2O_STRUCT_FROM_MEMBER(struct loop, accept_entry, entry);
+	if (l->listener)
+		h2o_socket_read_start(l->listener, on_accept);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
 	struct loop *l = listener->data;
@@ -741,8 +753,17 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 		return;
 	for (int i = 0; i < HTTPD_ACCEPT_BURST; i++) {
 		h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-		if (!sock)
+		if (!sock) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* out of descriptors: the pending connection would wake
+				 * this (level-triggered) loop at once, forever; listen
+				 * again a little later */
+				h2o_socket_read_stop(listener);
+				h2o_timeout_link(l->ev, &l->accept_to, &l->accept_entry);
+				atomic_fetch_add(&d->refused, 1);
+			}
 			return;
+		}
 		struct sockaddr_storage ss;
 		char ip[48] = "-";
 		socklen_t sl = h2o_socket_getpeername(sock, (struct sockaddr *)&ss);
@@ -1030,6 +1051,8 @@ static void loop_setup(struct loop *l)
 	h2o_linklist_init_anchor(&l->conns);
 	h2o_timeout_init(l->ev, &l->idle_to, cfg->idle_timeout_ms);
 	h2o_timeout_init(l->ev, &l->req_to, cfg->request_timeout_ms);
+	h2o_timeout_init(l->ev, &l->accept_to, HTTPD_ACCEPT_RETRY_MS);
+	l->accept_entry.cb = on_accept_again;
 	l->queue = h2o_multithread_create_queue(l->ev);
 	h2o_multithread_register_receiver(l->queue, &l->wakes, on_wakes);
 	h2o_multithread_register_receiver(l->queue, &l->streams, on_streams);
@@ -1061,6 +1084,9 @@ static void loop_teardown(struct loop *l)
 	h2o_evloop_run(l->ev, 0);
 	h2o_timeout_dispose(l->ev, &l->idle_to);
 	h2o_timeout_dispose(l->ev, &l->req_to);
+	if (h2o_timeout_is_linked(&l->accept_entry))
+		h2o_timeout_unlink(&l->accept_entry);
+	h2o_timeout_dispose(l->ev, &l->accept_to);
 	h2o_evloop_destroy(l->ev);
 	if (l->d->h.thread_end)
 		l->d->h.thread_end(l->d->h.ctx);
