@@ -1,16 +1,18 @@
 /*
- * request.c: a whole request without libmicrohttpd (request.h), the steps
- * of http.c's req_new and on_access in the same order, so a test or a fuzz
- * target reaches every check the server makes:
+ * request.c: a request handed over as strings (request.h), in the steps
+ * http.c takes as its bytes arrive (hf_api_start, hf_api_head,
+ * hf_api_body) and hf_api_request takes at once, so a test or a fuzz
+ * target reaches every check the server makes, in the same order:
  *
- *   target split at '?', path and query unescaped (libmicrohttpd 0.9.75's
- *   MHD_http_unescape and argument parser) -> route match -> request line
+ *   target split at '?', path and query percent-decoded (a bad escape or
+ *   an encoded NUL: 400) -> route match -> request line
  *   + headers past HF_HTTP_HEADER_MAX: 431 -> hf_api_precheck (401 / 403,
  *   connection closed) -> a body where none is accepted (no route, or a
  *   GET route without a body schema): 404 / 405 / 400 at once, connection
  *   closed -> body past the route's limit: 413 (hf_api_dispatch answers it,
  *   as for a chunked body that grew past it; http.c answers a declared
- *   Content-Length past it at the headers) ->
+ *   Content-Length past it at the headers, between hf_api_head and
+ *   hf_api_body) ->
  *   with no engine, routes that need one: 503 -> hf_api_dispatch.
  *
  * Invariant: nothing here changes a state; a request reaches a state only

@@ -39,12 +39,12 @@
 #include "server/server.h"
 
 /* A request as it arrives. Strings are NUL-terminated; NULL: the header is
- * absent (libmicrohttpd hands over the first of repeated headers). */
+ * absent (http.c hands over the first of repeated headers). */
 struct hf_api_input {
 	const char *method;
 	/* The request target as on the wire: path, optionally "?query";
-	 * %XX is unescaped in the path and the query values, '+' is a space
-	 * in the query, as libmicrohttpd does. */
+	 * %XX is decoded in the path and the query values, '+' is a space in
+	 * the query. */
 	const char *target;
 	const char *authorization; /* the whole value: "Bearer <credential>" */
 	const char *content_type;

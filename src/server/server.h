@@ -2,24 +2,27 @@
  * server.h: the pieces of `holdfast serve` and how a request flows through
  * them (internal to src/server/).
  *
- *   http.c   libmicrohttpd glue: connections, body buffering, limits, the
- *            whole-request timeout, suspend/resume around the engine.
+ *   httpd.c  the HTTP/1.1 connection layer (httpd.h; no bookings): loops,
+ *            framing, deadlines, budgets, park/wake, streams.
+ *   http.c   holdfast's handler on it: per-connection state, framing
+ *            refusals, the park/wake handshake with the engine, answers.
+ *   request.c the request steps (request.h), shared with the fuzz target.
  *   api.c    the routing table (one static array) and each route's work:
  *            build a command, or read the state, or answer locally.
  *   render.c the result -> HTTP table, the error shape, bookings as JSON.
  *   metrics.c the metrics table and the counters behind it.
  *
- * A request's life (every step on a libmicrohttpd worker thread unless
+ * A request's life (every step on the connection's HTTP loop thread unless
  * said otherwise):
- *   1. headers in: route matched, auth checked, body buffered into the
- *      connection's arena (413 past the route's limit).
+ *   1. headers in: route matched, auth checked, body limit set (413 past
+ *      the route's limit on the declared length); the layer reads the body.
  *   2. body complete: parsed into r->ereq.cmd (a write) or r->ereq.read set
- *      (a read); the connection is suspended, THEN the request is submitted
- *      (so the engine's resume can never come before the suspend).
+ *      (a read), and parked: handed to the engine at the end of the loop's
+ *      turn, with the other requests of that turn.
  *   3. engine thread: reads render their JSON into r->out on the sequencer
- *      thread; for every request, done() just resumes the connection.
- *   4. resumed: writes are rendered from the reply (render.c), the
- *      response is queued; after it is sent the arena is reset.
+ *      thread; for every request, done() just wakes the connection's loop.
+ *   4. woken (on the loop): writes are rendered from the reply (render.c),
+ *      the answer is written; once it is out the arena is released.
  * A request that fails before step 2 is answered at once.
  *
  * Ownership: struct hf_req and all it points to live in the connection's
