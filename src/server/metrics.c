@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/sm.h"
+#include "server/httpd.h"
 #include "server/server.h"
 
 #define ROUTES_MAX 32
@@ -58,6 +59,7 @@ struct snap {
 	const struct hf_engine_stats *es;
 	const struct hf_sm_stats *ss;
 	int64_t in_flight;
+	struct hf_httpd_stats hs; /* zero without a connection layer (tests) */
 };
 
 __attribute__((format(printf, 2, 3))) static void put(struct snap *s, const char *fmt, ...)
@@ -164,6 +166,9 @@ static void emit_conns(struct snap *s)
 }
 static void emit_cut(struct snap *s) { val(s, atomic_load_explicit(&conns_cut, memory_order_relaxed)); }
 static void emit_in_flight(struct snap *s) { val(s, (unsigned long long)s->in_flight); }
+static void emit_refused(struct snap *s) { val(s, s->hs.refused); }
+static void emit_streams(struct snap *s) { val(s, s->hs.streams); }
+static void emit_streams_cut(struct snap *s) { val(s, s->hs.streams_cut); }
 
 /* Columns: name, type, help, emit. */
 static const struct {
@@ -176,6 +181,9 @@ static const struct {
 	{"holdfast_http_request_duration_seconds", "histogram", "Time from a request's complete headers to its queued response", emit_latency},
 	{"holdfast_http_connections_open", "gauge", "Open HTTP connections", emit_conns},
 	{"holdfast_http_connections_timed_out_total", "counter", "Connections cut off by the whole-request timeout", emit_cut},
+	{"holdfast_http_connections_refused_total", "counter", "Connections closed at accept: past --max-connections or the per-IP cap, or out of descriptors", emit_refused},
+	{"holdfast_http_streams_open", "gauge", "Open long-lived responses (event streams)", emit_streams},
+	{"holdfast_http_streams_cut_total", "counter", "Streams cut because their client did not read", emit_streams_cut},
 	{"holdfast_http_requests_in_flight", "gauge", "Requests submitted to the engine and not yet answered", emit_in_flight},
 	{"holdfast_engine_queue_depth", "gauge", "Requests waiting for the sequencer", emit_queue},
 	{"holdfast_engine_queue_full_total", "counter", "Submissions refused because the queue was full (503)", emit_queue_full},
@@ -204,6 +212,8 @@ void hf_metrics_render(struct hf_req *r, const struct hf_engine_stats *es,
 {
 	struct snap s = {.out = &r->out, .es = es, .ss = ss};
 	s.in_flight = atomic_load_explicit(&r->srv->in_flight, memory_order_relaxed);
+	if (r->srv->httpd)
+		hf_httpd_stats(r->srv->httpd, &s.hs);
 	r->resp_type = "text/plain; version=0.0.4; charset=utf-8";
 	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
 		s.name = metrics[i].name;
