@@ -315,8 +315,12 @@ static void idset_sort_unique(struct idset *s)
 	s->n = o;
 }
 
+/* The last state each touched hold was seen in, in the order seen: a hold
+ * that ends and whose slot is recycled in the same batch has no view
+ * after it, and its row still has to say how it ended. v = id << 2 | state. */
 struct touched {
 	struct idset events, seats, items, holds, orders;
+	struct idset hold_states;
 };
 
 /* ---- the engine ----------------------------------------------------------- */
@@ -709,6 +713,7 @@ static void apply_one(struct pg *e, int64_t now, const struct hf_cmd *c, struct 
 		break;
 	case HF_REPLY_HOLD:
 		idset_add(&t->holds, r->booking.id);
+		idset_add(&t->hold_states, r->booking.id << 2 | r->booking.state);
 		touch_booking(t, &r->booking);
 		if (c->type == HF_CMD_HOLD_REMOVE)
 			touch_named(e, c);
@@ -716,22 +721,30 @@ static void apply_one(struct pg *e, int64_t now, const struct hf_cmd *c, struct 
 	case HF_REPLY_ORDER:
 		idset_add(&t->orders, r->booking.id);
 		touch_booking(t, &r->booking);
-		if (c->type == HF_CMD_HOLD_CONFIRM)
+		if (c->type == HF_CMD_HOLD_CONFIRM) {
 			idset_add(&t->holds, c->u.hold_op.hold);
+			idset_add(&t->hold_states, c->u.hold_op.hold << 2 | HF_HOLD_CONFIRMED);
+		}
 		break;
 	default:
 		break;
 	}
 }
 
-/* Holds due at now: after the batch, their rows (and seats, items) are
- * rewritten if the batch ended them. Popped before applying. */
+/* Holds due at now: popped before applying. When this process writes the
+ * batch's rows, their seats and items (taken now: the batch may recycle an
+ * expired hold's slot) and their rows are rewritten. */
 static void touch_due(struct pg *e, int64_t now, bool touch)
 {
 	while (e->due.n && e->due.a[0].at <= now) {
 		struct due d = due_pop(&e->due);
-		if (touch)
-			idset_add(&e->t.holds, d.hold);
+		if (!touch || hf_sm_hold_view(e->sm, d.hold, e->view) != HF_OK ||
+		    e->view->state != HF_HOLD_ACTIVE)
+			continue;
+		idset_add(&e->t.holds, d.hold);
+		touch_booking(&e->t, e->view);
+		if (e->view->expires_at_ms <= now)
+			idset_add(&e->t.hold_states, d.hold << 2 | HF_HOLD_EXPIRED_STATE);
 	}
 }
 
@@ -1071,7 +1084,7 @@ static void rows_json(struct pg *e)
 	for (size_t i = 0; i < t->holds.n; i++) {
 		struct hf_booking *b = e->view;
 		if (hf_sm_hold_view(e->sm, t->holds.v[i], b) != HF_OK)
-			continue; /* recycled in this very batch: its row keeps its end */
+			continue; /* recycled in this very batch: "ended" below */
 		buf_add(j, first ? "{\"id\":" : ",{\"id\":", first ? 6 : 7);
 		first = false;
 		buf_fmt(j, "%" PRIu64 ",\"customer\":", b->id);
@@ -1083,6 +1096,21 @@ static void rows_json(struct pg *e)
 			b->total_with_fees);
 		json_lines(e, j, b);
 		buf_add(j, "}", 1);
+	}
+	buf_add(j, "],\"ended\":[", 11);
+	first = true;
+	for (size_t i = 0; i < t->holds.n; i++) {
+		uint64_t id = t->holds.v[i];
+		if (hf_sm_hold_view(e->sm, id, e->view) == HF_OK)
+			continue;
+		int st = -1;
+		for (size_t k = 0; k < t->hold_states.n; k++)
+			if (t->hold_states.v[k] >> 2 == id)
+				st = (int)(t->hold_states.v[k] & 3);
+		if (st < 0)
+			continue;
+		buf_fmt(j, "%s{\"id\":%" PRIu64 ",\"state\":\"%s\"}", first ? "" : ",", id, hold_state_word[st]);
+		first = false;
 	}
 	buf_add(j, "],\"orders\":[", 12);
 	first = true;
@@ -1122,7 +1150,7 @@ static void rows_doc(struct pg *e)
 			idset_add(&t->items, b->items[k].item);
 	}
 	rows_json(e);
-	t->events.n = t->seats.n = t->items.n = t->holds.n = t->orders.n = 0;
+	t->events.n = t->seats.n = t->items.n = t->holds.n = t->orders.n = t->hold_states.n = 0;
 }
 
 /* ---- batches --------------------------------------------------------------- */
@@ -1670,6 +1698,7 @@ static void pg_free(struct pg *e)
 	free(e->t.items.v);
 	free(e->t.holds.v);
 	free(e->t.orders.v);
+	free(e->t.hold_states.v);
 	free(e->cmds.p);
 	free(e->json.p);
 	free(e->scratch);

@@ -184,7 +184,7 @@ CREATE FUNCTION holdfast.ms(ms bigint) RETURNS timestamptz
 
 -- holdfast.write_rows(doc): writes the plain-table rows one batch changed.
 -- doc = {"events": [...], "seats": [...], "items": [...], "holds": [...],
--- "orders": [...]}, each row as the state machine has it after the batch
+-- "ended": [...], "orders": [...]}, each row as the state machine has it after the batch
 -- (postgres.c, rows_*). Holds and orders carry their lines, which replace
 -- the stored ones (a hold's lines change; an order's never do). Events and
 -- seat descriptions never change once created; seat states and item
@@ -234,6 +234,12 @@ BEGIN
 	       (l.v->>'requested')::bigint, (l.v->>'price')::bigint
 	FROM jsonb_array_elements(doc->'holds') AS h,
 	     jsonb_array_elements(h->'items') WITH ORDINALITY AS l(v, n);
+
+	-- Holds that ended and whose slot the state recycled in the same batch
+	-- (no view of them is left): only the state changes.
+	UPDATE holdfast.holds AS h SET state = x.state
+	FROM jsonb_to_recordset(doc->'ended') AS x(id bigint, state text)
+	WHERE h.id = x.id;
 
 	INSERT INTO holdfast.orders
 	SELECT o.id, o.customer, o.status, holdfast.ms(o.created_at_ms), o.total, o.total_with_fees
