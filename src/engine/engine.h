@@ -118,8 +118,13 @@ void hf_engine_stats(struct hf_engine *e, struct hf_engine_stats *out);
 
 /* The state, for the immutable-name functions of sm.h only (hf_sm_event_id,
  * hf_sm_seat_id, hf_sm_item_id, hf_sm_customer_name), which are safe from
- * any thread. Everything else about the state is read through a read
- * request. Valid until hf_engine_close. */
+ * any thread, for indices taken from a reply of a completed request.
+ * Everything else about the state is read through a read request. Ask
+ * each time: the postgres engine replaces its state when it rebuilds it
+ * from the database (after a commit in doubt); a pointer it returned stays
+ * valid HF_ENGINE_SM_RETIRED_S seconds after that (the embedded engine's
+ * never changes, valid until hf_engine_close). */
+#define HF_ENGINE_SM_RETIRED_S 60
 const struct hf_sm *hf_engine_sm(const struct hf_engine *e);
 
 /* The customer-token secret when the engine keeps one that every process

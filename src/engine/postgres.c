@@ -341,7 +341,15 @@ struct pg {
 	char *url;
 	FILE *log;
 
+	_Atomic(struct hf_sm *) sm_shown; /* what hf_engine_sm hands out */
 	struct hf_sm *sm;
+	/* States replaced by a rebuild, freed HF_ENGINE_SM_RETIRED_S after
+	 * (a renderer may still hold the pointer for a moment). */
+	struct retired {
+		struct hf_sm *sm;
+		int64_t at_mono_ms;
+	} retired[8];
+	uint32_t n_retired;
 	PGconn *conn;
 	bool dirty;          /* sm may hold a batch the database lacks: rebuild */
 	uint64_t pos;        /* last log seq applied to sm */
@@ -805,6 +813,34 @@ static void due_rebuild_from_state(struct pg *e)
 	}
 }
 
+/* Keeps a replaced state for HF_ENGINE_SM_RETIRED_S; frees older ones. */
+static void retire(struct pg *e, struct hf_sm *sm)
+{
+	if (!sm)
+		return;
+	int64_t now = mono_ms();
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < e->n_retired; i++) {
+		if (now - e->retired[i].at_mono_ms >= HF_ENGINE_SM_RETIRED_S * 1000)
+			hf_sm_free(e->retired[i].sm);
+		else
+			e->retired[k++] = e->retired[i];
+	}
+	e->n_retired = k;
+	if (sm == atomic_load(&e->sm_shown) && e->n_retired < 8) {
+		e->retired[e->n_retired++] = (struct retired){sm, now};
+		return;
+	}
+	if (sm == atomic_load(&e->sm_shown)) {
+		/* Eight rebuilds within a minute: the oldest goes early. */
+		hf_sm_free(e->retired[0].sm);
+		memmove(e->retired, e->retired + 1, 7 * sizeof e->retired[0]);
+		e->retired[7] = (struct retired){sm, now};
+		return;
+	}
+	hf_sm_free(sm); /* never shown */
+}
+
 /* Reads a bytea column in text form (\x hex). Returns malloc'd bytes. */
 static uint8_t *bytea_of(const PGresult *r, int row, int col, size_t *len)
 {
@@ -819,12 +855,13 @@ static uint8_t *bytea_of(const PGresult *r, int row, int col, size_t *len)
 static int rebuild(struct pg *e, char *err, size_t err_cap)
 {
 	char m[256];
-	hf_sm_free(e->sm);
-	e->sm = hf_sm_init(&e->cfg.sm, m, sizeof m);
-	if (!e->sm) {
+	struct hf_sm *fresh = hf_sm_init(&e->cfg.sm, m, sizeof m);
+	if (!fresh) {
 		snprintf(err, err_cap, "state: %s", m);
 		return -1;
 	}
+	retire(e, e->sm);
+	e->sm = fresh;
 	e->pos = 0;
 	e->last_now_ms = 0;
 	e->due.n = 0;
@@ -893,6 +930,7 @@ static int rebuild(struct pg *e, char *err, size_t err_cap)
 	PQclear(r);
 	exec_ok(e->conn, "COMMIT", m, sizeof m);
 	e->dirty = false;
+	atomic_store(&e->sm_shown, e->sm);
 	return 0;
 fail:
 	exec_ok(e->conn, "ROLLBACK", m, sizeof m);
@@ -1678,7 +1716,7 @@ static void pg_stats(struct hf_engine *base, struct hf_engine_stats *out)
 
 static const struct hf_sm *pg_sm(const struct hf_engine *base)
 {
-	return ((const struct pg *)base)->sm;
+	return atomic_load(&((struct pg *)base)->sm_shown);
 }
 
 static int pg_token_secret(const struct hf_engine *base, uint8_t *out)
@@ -1691,6 +1729,8 @@ static void pg_free(struct pg *e)
 {
 	if (e->conn)
 		PQfinish(e->conn);
+	for (uint32_t i = 0; i < e->n_retired; i++)
+		hf_sm_free(e->retired[i].sm);
 	hf_sm_free(e->sm);
 	free(e->due.a);
 	free(e->t.events.v);
