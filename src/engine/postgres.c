@@ -356,6 +356,7 @@ struct pg {
 	int64_t last_now_ms;
 	uint64_t last_snapshot_seq, prev_snapshot_seq;
 	int64_t last_tick_mono_ms, last_connect_mono_ms;
+	char last_err[512];      /* the last reconnect failure noted */
 	struct due_heap due;
 	struct touched t;
 	struct buf cmds, json;
@@ -394,10 +395,19 @@ static void note(struct pg *e, const char *fmt, ...)
 	for (const char *p = msg; *p; p++)
 		if (*p == '"' || *p == '\\')
 			fprintf(e->log, "\\%c", *p);
+		else if (*p == '\n' && p[1])
+			fputc(' ', e->log); /* libpq's messages are lines */
 		else if ((unsigned char)*p >= 0x20)
 			fputc(*p, e->log);
 	fputs("\"}\n", e->log);
 	fflush(e->log);
+}
+
+/* Server notices (a shutdown's "terminating connection" warning) go to
+ * the engine's log instead of libpq's default, stderr. */
+static void on_notice(void *arg, const char *msg)
+{
+	note(arg, "database: %s", msg);
 }
 
 static int64_t mono_ms(void)
@@ -620,6 +630,7 @@ static int connect_db(struct pg *e, char *err, size_t err_cap)
 		PQfinish(c);
 		return -1;
 	}
+	PQsetNoticeProcessor(c, on_notice, e);
 	char m[512];
 	/* Acknowledged means committed: a session may not lower this. */
 	if (!exec_ok(c, "SET synchronous_commit = on", m, sizeof m) ||
@@ -953,6 +964,7 @@ static int reconnect(struct pg *e, char *err, size_t err_cap)
 		return -1;
 	}
 	note(e, "connected to the database again (log position %" PRIu64 ")", e->pos);
+	e->last_err[0] = 0;
 	return 0;
 }
 
@@ -1616,8 +1628,10 @@ static void *engine_main(void *arg)
 				snapshot_write(e);
 		} else if (!stop && atomic_load(&e->down)) {
 			char err[512];
-			if (reconnect(e, err, sizeof err) < 0 && e->last_connect_mono_ms == 0)
-				note(e, "%s", err);
+			if (reconnect(e, err, sizeof err) < 0 && strcmp(err, e->last_err)) {
+				note(e, "%s", err); /* each new reason once */
+				snprintf(e->last_err, sizeof e->last_err, "%s", err);
+			}
 		}
 		if (stop)
 			break;
