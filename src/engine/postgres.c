@@ -1070,6 +1070,24 @@ static void json_lines(struct pg *e, struct buf *j, const struct hf_booking *b)
 	buf_add(j, "]", 1);
 }
 
+/* A document section "key":[...], (sec_open returns where it began);
+ * sec_close drops a section that got no element: write_rows runs only the
+ * blocks whose key is there. */
+static size_t sec_open(struct buf *j, const char *key)
+{
+	size_t mark = j->len;
+	buf_fmt(j, "\"%s\":[", key);
+	return mark;
+}
+
+static void sec_close(struct buf *j, size_t mark)
+{
+	if (j->p[j->len - 1] == '[')
+		j->len = mark;
+	else
+		buf_add(j, "],", 2);
+}
+
 /* The rows the batch changed, as write_rows's document; empties the sets. */
 static void rows_json(struct pg *e)
 {
@@ -1081,7 +1099,8 @@ static void rows_json(struct pg *e)
 	idset_sort_unique(&t->items);
 	idset_sort_unique(&t->holds);
 	idset_sort_unique(&t->orders);
-	buf_add(j, "{\"events\":[", 11);
+	buf_add(j, "{", 1);
+	size_t mark = sec_open(j, "events");
 	for (size_t i = 0; i < t->events.n; i++) {
 		struct hf_event_info ev;
 		hf_sm_event_info(e->sm, (uint32_t)t->events.v[i], &ev);
@@ -1095,7 +1114,8 @@ static void rows_json(struct pg *e)
 			ev.starts_at_ms, ev.hold_ttl_s, ev.max_per_customer, ev.sale_opens_at_ms,
 			ev.sale_closes_at_ms);
 	}
-	buf_add(j, "],\"seats\":[", 11);
+	sec_close(j, mark);
+	mark = sec_open(j, "seats");
 	for (size_t i = 0; i < t->seats.n; i++) {
 		struct hf_seat_info s;
 		hf_sm_seat_info(e->sm, (uint32_t)t->seats.v[i], &s);
@@ -1112,7 +1132,8 @@ static void rows_json(struct pg *e)
 		buf_fmt(j, ",\"number\":%d,\"price\":%" PRId64 ",\"state\":\"%s\"}", s.number, s.price,
 			seat_state_word[s.state & 3]);
 	}
-	buf_add(j, "],\"items\":[", 11);
+	sec_close(j, mark);
+	mark = sec_open(j, "items");
 	for (size_t i = 0; i < t->items.n; i++) {
 		struct hf_item_info it;
 		hf_sm_item_info(e->sm, (uint32_t)t->items.v[i], &it);
@@ -1129,7 +1150,8 @@ static void rows_json(struct pg *e)
 		buf_fmt(j, ",\"price\":%" PRId64 ",\"available\":%u,\"held\":%u,\"sold\":%u}", it.price,
 			it.available, it.held, it.sold);
 	}
-	buf_add(j, "],\"holds\":[", 11);
+	sec_close(j, mark);
+	mark = sec_open(j, "holds");
 	bool first = true;
 	for (size_t i = 0; i < t->holds.n; i++) {
 		struct hf_booking *b = e->view;
@@ -1147,7 +1169,8 @@ static void rows_json(struct pg *e)
 		json_lines(e, j, b);
 		buf_add(j, "}", 1);
 	}
-	buf_add(j, "],\"ended\":[", 11);
+	sec_close(j, mark);
+	mark = sec_open(j, "ended");
 	first = true;
 	for (size_t i = 0; i < t->holds.n; i++) {
 		uint64_t id = t->holds.v[i];
@@ -1162,7 +1185,8 @@ static void rows_json(struct pg *e)
 		buf_fmt(j, "%s{\"id\":%" PRIu64 ",\"state\":\"%s\"}", first ? "" : ",", id, hold_state_word[st]);
 		first = false;
 	}
-	buf_add(j, "],\"orders\":[", 12);
+	sec_close(j, mark);
+	mark = sec_open(j, "orders");
 	first = true;
 	for (size_t i = 0; i < t->orders.n; i++) {
 		struct hf_booking *b = e->view;
@@ -1180,7 +1204,11 @@ static void rows_json(struct pg *e)
 		json_lines(e, j, b);
 		buf_add(j, "}", 1);
 	}
-	buf_add(j, "]}", 2);
+	sec_close(j, mark);
+	if (j->len == 1)
+		buf_add(j, "}", 1); /* nothing changed: {} */
+	else
+		j->p[j->len - 1] = '}'; /* in place of the last section's ',' */
 }
 
 /* The batch's document: first the touched holds add their seats and items

@@ -191,6 +191,9 @@ CREATE FUNCTION holdfast.ms(ms bigint) RETURNS timestamptz
 -- counters do.
 CREATE FUNCTION holdfast.write_rows(doc jsonb) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+	-- Each block runs only when the batch changed that kind of row (a batch
+	-- of buy-now orders touches items and orders only).
+	IF doc ? 'events' THEN
 	INSERT INTO holdfast.events
 	SELECT e.id, e.name, holdfast.ms(e.starts_at_ms), e.hold_ttl_s, e.max_per_customer,
 	       CASE WHEN e.sale_opens_at_ms = 0 THEN NULL ELSE holdfast.ms(e.sale_opens_at_ms) END,
@@ -198,20 +201,26 @@ BEGIN
 	FROM jsonb_to_recordset(doc->'events') AS e(id text, name text, starts_at_ms bigint,
 		hold_ttl_s integer, max_per_customer integer, sale_opens_at_ms bigint, sale_closes_at_ms bigint)
 	ON CONFLICT (id) DO NOTHING;
+	END IF;
 
+	IF doc ? 'seats' THEN
 	INSERT INTO holdfast.seats
 	SELECT s.event, s.id, s.section, s.row, s.number, s.price, s.category, s.state
 	FROM jsonb_to_recordset(doc->'seats') AS s(event text, id text, section text, "row" text,
 		number integer, price bigint, category text, state text)
 	ON CONFLICT (event, id) DO UPDATE SET state = excluded.state;
+	END IF;
 
+	IF doc ? 'items' THEN
 	INSERT INTO holdfast.items
 	SELECT i.id, i.name, i.category, i.description, i.image_url, i.price, i.available, i.held, i.sold
 	FROM jsonb_to_recordset(doc->'items') AS i(id text, name text, category text, description text,
 		image_url text, price bigint, available bigint, held bigint, sold bigint)
 	ON CONFLICT (id) DO UPDATE SET available = excluded.available, held = excluded.held,
 		sold = excluded.sold;
+	END IF;
 
+	IF doc ? 'holds' THEN
 	INSERT INTO holdfast.holds
 	SELECT h.id, h.customer, h.state, holdfast.ms(h.created_at_ms), holdfast.ms(h.expires_at_ms),
 	       NULLIF(h.order_id, 0), h.total, h.total_with_fees
@@ -234,13 +243,17 @@ BEGIN
 	       (l.v->>'requested')::bigint, (l.v->>'price')::bigint
 	FROM jsonb_array_elements(doc->'holds') AS h,
 	     jsonb_array_elements(h->'items') WITH ORDINALITY AS l(v, n);
+	END IF;
 
 	-- Holds that ended and whose slot the state recycled in the same batch
 	-- (no view of them is left): only the state changes.
+	IF doc ? 'ended' THEN
 	UPDATE holdfast.holds AS h SET state = x.state
 	FROM jsonb_to_recordset(doc->'ended') AS x(id bigint, state text)
 	WHERE h.id = x.id;
+	END IF;
 
+	IF doc ? 'orders' THEN
 	INSERT INTO holdfast.orders
 	SELECT o.id, o.customer, o.status, holdfast.ms(o.created_at_ms), o.total, o.total_with_fees
 	FROM jsonb_to_recordset(doc->'orders') AS o(id bigint, customer text, status text,
@@ -258,6 +271,7 @@ BEGIN
 	FROM jsonb_array_elements(doc->'orders') AS o,
 	     jsonb_array_elements(o->'items') WITH ORDINALITY AS l(v, n)
 	ON CONFLICT DO NOTHING;
+	END IF;
 END
 $$;
 
