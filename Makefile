@@ -1,6 +1,7 @@
 # The familiar verbs over meson + ninja. `make` leaves build/holdfast.
 #   make          build (release-ish: -O2, assertions on)
 #   make run      install what is needed, build, start the server
+#   make run-pg   the same on the PostgreSQL engine, with a local cluster (./pgdata)
 #   make test     install what is needed, build with ASan+UBSan, run every suite
 #   make deps     install the Debian packages (idempotent)
 #   make bench    in-process core benchmark (docs/BENCHMARKS.md)
@@ -10,7 +11,7 @@
 BUILD ?= build
 ASAN  ?= build-asan
 
-.PHONY: all deps run test bench valgrind clean
+.PHONY: all deps run run-pg test bench valgrind clean
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -25,6 +26,9 @@ deps:
 
 run: deps all
 	./scripts/run.sh
+
+run-pg: deps all
+	./scripts/run-pg.sh
 
 test:
 	./scripts/test.sh

@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(
   gcc clang libclang-rt-14-dev meson ninja-build pkg-config   # build (libclang-rt: libFuzzer, scripts/fuzz.sh)
   libh2o-evloop-dev libjansson-dev libssl-dev  # server: HTTP (event loop, picohttpparser), JSON, HMAC
+  libpq-dev postgresql                     # PostgreSQL engine (libpq), its tests' throwaway clusters
   libcmocka-dev                            # C unit tests
   python3-pytest python3-requests          # integration tests
   wrk gnuplot-nox                          # load, benchmark charts (bench/side-by-side.sh)

@@ -5,6 +5,9 @@
 #   bounded fuzzing of every decoder (scripts/fuzz.sh, libFuzzer)
 #   integration tests (pytest) against the release binary (build/) and
 #   against the ASan + UBSan binary (build-asan/)
+#   PostgreSQL: the differential test (meson suite pg, in the C suites) and
+#   the two-process API and fault tests (tests/pg, pytest), each on a
+#   throwaway cluster (scripts/pg-cluster.sh)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -49,11 +52,11 @@ fi
 # --- integration tests against the real binary -------------------------------
 # Twice: the release build (what users run) and the ASan + UBSan build (any
 # sanitizer report aborts the server, and the tests see it die).
-pytest_suite() {  # pytest_suite LABEL BINARY
+pytest_suite() {  # pytest_suite LABEL BINARY [DIR]
   local log line p f e
   log=$(mktemp)
   echo "== integration ($1)"
-  HOLDFAST_BIN="$2" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration 2>&1 | tee "$log"
+  HOLDFAST_BIN="$2" /usr/bin/python3 -m pytest -q -p no:cacheprovider "${3:-tests/integration}" 2>&1 | tee "$log"
   line=$(grep -E '[0-9]+ (passed|failed)' "$log" | tail -1)
   p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
   f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
@@ -68,6 +71,8 @@ if ls tests/integration/test_*.py >/dev/null 2>&1; then
   else
     pytest_suite release "$PWD/build/holdfast"
     pytest_suite "ASan+UBSan" "$PWD/$ASAN/src/server/holdfast"
+    pytest_suite "PostgreSQL, release" "$PWD/build/holdfast" tests/pg
+    pytest_suite "PostgreSQL, ASan+UBSan" "$PWD/$ASAN/src/server/holdfast" tests/pg
   fi
 fi
 

@@ -103,7 +103,7 @@
 /* Long-lived responses (event streams), a budget of their own so watchers
  * cannot take the connections buyers need, nor buyers the watchers'. Each
  * costs a socket and, while idle, a few hundred bytes. */
-#define HF_HTTP_STREAMS_MAX 16384u
+#define HF_HTTP_STREAMS_MAX 8192u
 /* Bytes queued for one stream that its client has not read: past this it
  * is cut off (it would only fall further behind; a client reconnects and
  * resumes). Bounds the memory a slow or dead watcher can hold. */

@@ -4,6 +4,7 @@
  */
 #include "engine/embedded.h"
 #include "engine/engine_impl.h"
+#include "engine/postgres.h"
 
 #include <string.h>
 
@@ -25,6 +26,8 @@ void hf_engine_config_default(struct hf_engine_config *cfg)
 
 struct hf_engine *hf_engine_open(const struct hf_engine_config *cfg, char *err, size_t err_cap)
 {
+	if (cfg->kind == HF_ENGINE_POSTGRES)
+		return hf_pg_open(cfg, NULL, err, err_cap);
 	return hf_embedded_open(cfg, NULL, NULL, err, err_cap);
 }
 
@@ -51,6 +54,11 @@ void hf_engine_stats(struct hf_engine *e, struct hf_engine_stats *out)
 const struct hf_sm *hf_engine_sm(const struct hf_engine *e)
 {
 	return e->ops->sm(e);
+}
+
+int hf_engine_token_secret(const struct hf_engine *e, uint8_t *out)
+{
+	return e->ops->token_secret ? e->ops->token_secret(e, out) : -1;
 }
 
 void hf_engine_close(struct hf_engine *e)

@@ -1,7 +1,8 @@
 /*
  * engine.h: the one interface the server talks to. Two engines implement
- * it: embedded (sequencer + write-ahead log, engine/embedded.c) and, later,
- * PostgreSQL. The server never sees which.
+ * it: embedded (sequencer + write-ahead log, engine/embedded.c) and
+ * PostgreSQL (engine/postgres.c: the core in every process, the order and
+ * plain tables in the database). The server never sees which.
  *
  * A request is submitted with a completion callback. Writes (a command) are
  * applied in one total order; reads run a callback against a consistent
@@ -57,8 +58,12 @@ enum {
  * (not on a process crash). For benchmarks only. */
 enum hf_fsync_mode { HF_FSYNC_ALWAYS = 0, HF_FSYNC_OFF = 1 };
 
+enum hf_engine_kind { HF_ENGINE_EMBEDDED = 0, HF_ENGINE_POSTGRES = 1 };
+
 struct hf_engine_config {
-	const char *data_dir;
+	enum hf_engine_kind kind;
+	const char *database_url;    /* postgres: libpq connection string or URL */
+	const char *data_dir;        /* embedded */
 	enum hf_fsync_mode fsync;
 	struct hf_sm_config sm;
 	uint32_t queue_max;          /* submitted, not yet applied */
@@ -113,9 +118,21 @@ void hf_engine_stats(struct hf_engine *e, struct hf_engine_stats *out);
 
 /* The state, for the immutable-name functions of sm.h only (hf_sm_event_id,
  * hf_sm_seat_id, hf_sm_item_id, hf_sm_customer_name), which are safe from
- * any thread. Everything else about the state is read through a read
- * request. Valid until hf_engine_close. */
+ * any thread, for indices taken from a reply of a completed request.
+ * Everything else about the state is read through a read request. Ask
+ * each time: the postgres engine replaces its state when it rebuilds it
+ * from the database (after a commit in doubt); a pointer it returned stays
+ * valid HF_ENGINE_SM_RETIRED_S seconds after that (the embedded engine's
+ * never changes, valid until hf_engine_close). */
+#define HF_ENGINE_SM_RETIRED_S 60
 const struct hf_sm *hf_engine_sm(const struct hf_engine *e);
+
+/* The customer-token secret when the engine keeps one that every process
+ * in front of its store shares (postgres): copies HF_ENGINE_SECRET_BYTES
+ * into out and returns 0. -1: the engine keeps none (embedded: the server
+ * keeps it in its data directory). */
+#define HF_ENGINE_SECRET_BYTES 32
+int hf_engine_token_secret(const struct hf_engine *e, uint8_t *out /* out */);
 
 /* Finishes every accepted request (all done callbacks run), syncs, writes
  * a snapshot if configured, stops the threads and frees everything. */

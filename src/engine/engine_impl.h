@@ -4,8 +4,8 @@
  * engine that hf_engine_open chose; an implementation's own struct begins
  * with a struct hf_engine (so a pointer to it is a pointer to its base).
  *
- * Engines: embedded (embedded.c: sequencer + write-ahead log). A PostgreSQL
- * engine adds one ops table and one branch in hf_engine_open.
+ * Engines: embedded (embedded.c: sequencer + write-ahead log), postgres
+ * (postgres.c). token_secret may be NULL (the engine keeps none).
  */
 #ifndef HF_ENGINE_ENGINE_IMPL_H
 #define HF_ENGINE_ENGINE_IMPL_H
@@ -19,6 +19,7 @@ struct hf_engine_ops {
 	void (*stats)(struct hf_engine *e, struct hf_engine_stats *out);
 	const struct hf_sm *(*sm)(const struct hf_engine *e);
 	void (*close)(struct hf_engine *e);
+	int (*token_secret)(const struct hf_engine *e, uint8_t *out);
 };
 
 struct hf_engine {

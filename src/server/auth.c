@@ -130,6 +130,8 @@ int hf_auth_init(struct hf_auth *a, const char *admin_key, size_t key_len, const
 		return -1;
 	}
 	SHA256((const unsigned char *)admin_key, key_len, a->admin_sha256);
+	if (!data_dir)
+		return 0; /* the engine keeps the secret; the caller copies it in */
 	return load_secret(a, data_dir, err, err_cap);
 }
 

@@ -34,7 +34,9 @@ struct hf_auth {
 };
 
 /* Keeps a digest of the admin key (key_len >= 1) and loads the token secret
- * from data_dir, making it when absent. -1 with a message in err. */
+ * from data_dir, making it when absent; data_dir NULL: the secret is left
+ * zero for the caller to copy in (an engine that keeps it, engine.h).
+ * -1 with a message in err. */
 int hf_auth_init(struct hf_auth *a /* out */, const char *admin_key, size_t key_len,
 		 const char *data_dir, char *err, size_t err_cap);
 

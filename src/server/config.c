@@ -12,7 +12,7 @@
 
 #include "base/limits.h"
 
-enum opt_kind { OPT_FLAG, OPT_STR, OPT_U32, OPT_I64, OPT_LISTEN, OPT_FSYNC };
+enum opt_kind { OPT_FLAG, OPT_STR, OPT_U32, OPT_I64, OPT_LISTEN, OPT_FSYNC, OPT_ENGINE };
 
 /* Columns: option, argument name, kind, offset in hf_server_config, min,
  * max, default (text as --help shows it; parsed at start for numbers),
@@ -36,6 +36,10 @@ static const struct opt opts[] = {
 	 "address to listen on (port 0: any free port, printed at start)"},
 	{"--data", "DIR", OPT_STR, OFF(data_dir), 0, 0, "./data",
 	 "data directory: log, snapshots, token secret (made if missing)"},
+	{"--engine", "embedded|postgres", OPT_ENGINE, 0, 0, 0, "embedded",
+	 "embedded: one process, data in --data; postgres: state in PostgreSQL (--database-url), any number of processes in front of one database"},
+	{"--database-url", "URL", OPT_STR, OFF(database_url), 0, 0, "(none)",
+	 "with --engine postgres: the database, in libpq's syntax (postgresql://user@host:port/db or key=value ...); else the environment variable HOLDFAST_DATABASE_URL"},
 	{"--admin-key-file", "FILE", OPT_STR, OFF(admin_key_file), 0, 0, "(none)",
 	 "file holding the admin key (trailing whitespace ignored); else the environment variable HOLDFAST_ADMIN_KEY; one of them is required"},
 	{"--fsync", "always|off", OPT_FSYNC, 0, 0, 0, "always",
@@ -124,6 +128,13 @@ static int set_opt(struct hf_server_config *cfg, const struct opt *o, const char
 		}
 		snprintf(err, err_cap, "--fsync: expected always or off, got '%s'", val);
 		return -1;
+	case OPT_ENGINE:
+		if (!strcmp(val, "embedded") || !strcmp(val, "postgres")) {
+			cfg->engine_postgres = !strcmp(val, "postgres");
+			return 0;
+		}
+		snprintf(err, err_cap, "--engine: expected embedded or postgres, got '%s'", val);
+		return -1;
 	case OPT_LISTEN: {
 		const char *colon = strrchr(val, ':');
 		int64_t port;
@@ -162,6 +173,11 @@ int hf_config_parse(struct hf_server_config *cfg, int argc, char **argv, char *e
 	memset(cfg, 0, sizeof(*cfg));
 	for (size_t i = 0; i < N_OPTS; i++) {
 		char buf[64];
+		if (opts[i].kind == OPT_STR && opts[i].def[0] != '(') {
+			/* the default itself: buf dies with this loop */
+			*(const char **)((char *)cfg + opts[i].off) = opts[i].def;
+			continue;
+		}
 		if (opts[i].kind != OPT_FLAG && opts[i].def[0] != '(' &&
 		    set_opt(cfg, &opts[i], def_text(&opts[i], buf, sizeof(buf)), err, err_cap) < 0)
 			return -1;
@@ -200,6 +216,12 @@ int hf_config_parse(struct hf_server_config *cfg, int argc, char **argv, char *e
 		if (set_opt(cfg, o, val, err, err_cap) < 0)
 			return -1;
 	}
+	if (!cfg->database_url)
+		cfg->database_url = getenv("HOLDFAST_DATABASE_URL");
+	if (cfg->engine_postgres && (!cfg->database_url || !cfg->database_url[0])) {
+		snprintf(err, err_cap, "--engine postgres needs --database-url URL or HOLDFAST_DATABASE_URL");
+		return -1;
+	}
 	return 0;
 }
 
@@ -216,6 +238,7 @@ void hf_config_help(FILE *f)
 	}
 	fputs("  --help                             print this help\n"
 	      "\nenvironment:\n"
-	      "  HOLDFAST_ADMIN_KEY                 the admin key, when --admin-key-file is not given\n",
+	      "  HOLDFAST_ADMIN_KEY                 the admin key, when --admin-key-file is not given\n"
+	      "  HOLDFAST_DATABASE_URL              the database, when --database-url is not given\n",
 	      f);
 }

@@ -15,6 +15,8 @@ struct hf_server_config {
 	char listen_host[256];
 	uint16_t listen_port;
 	const char *data_dir;
+	bool engine_postgres;        /* --engine postgres */
+	const char *database_url;    /* NULL: HOLDFAST_DATABASE_URL */
 	const char *admin_key_file;  /* NULL: HOLDFAST_ADMIN_KEY */
 	bool fsync_off;
 	bool test_clock;

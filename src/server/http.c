@@ -384,6 +384,8 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 {
 	struct hf_engine_config ec;
 	hf_engine_config_default(&ec);
+	ec.kind = s->cfg.engine_postgres ? HF_ENGINE_POSTGRES : HF_ENGINE_EMBEDDED;
+	ec.database_url = s->cfg.database_url;
 	ec.data_dir = s->cfg.data_dir;
 	ec.fsync = s->cfg.fsync_off ? HF_FSYNC_OFF : HF_FSYNC_ALWAYS;
 	ec.queue_max = s->cfg.queue_max;
@@ -411,8 +413,14 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 	s->sm = hf_engine_sm(s->engine);
 	if (s->cfg.test_clock)
 		atomic_store(&s->test_now_ms, hf_engine_clock_advance(s->engine, 0));
-	if (hf_auth_init(&s->auth, s->admin_key, s->admin_key_len, s->cfg.data_dir, err, err_cap) < 0)
+	/* An engine shared by several processes keeps the token secret. */
+	uint8_t secret[HF_ENGINE_SECRET_BYTES];
+	bool shared = hf_engine_token_secret(s->engine, secret) == 0;
+	if (hf_auth_init(&s->auth, s->admin_key, s->admin_key_len, shared ? NULL : s->cfg.data_dir,
+			 err, err_cap) < 0)
 		goto fail_engine;
+	if (shared)
+		memcpy(s->auth.secret, secret, sizeof(s->auth.secret));
 
 	struct hf_httpd_config hc = {
 		.host = s->cfg.listen_host,

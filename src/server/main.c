@@ -128,8 +128,9 @@ static int serve(int argc, char **argv)
 		return 1;
 	}
 	hf_log("info", "start",
-	       " version=%s listen=%s:%u port=%u data=%s fsync=%s test_clock=%s threads=%u",
-	       HF_VERSION, srv.cfg.listen_host, srv.port, srv.port, srv.cfg.data_dir,
+	       " version=%s listen=%s:%u port=%u engine=%s data=%s fsync=%s test_clock=%s threads=%u",
+	       HF_VERSION, srv.cfg.listen_host, srv.port, srv.port,
+	       srv.cfg.engine_postgres ? "postgres" : "embedded", srv.cfg.data_dir,
 	       srv.cfg.fsync_off ? "off" : "always", srv.cfg.test_clock ? "on" : "off",
 	       srv.cfg.threads);
 	int sig = 0;

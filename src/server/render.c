@@ -202,7 +202,7 @@ static void render_refusal(struct hf_req *r)
 {
 	const struct hf_reply *rp = &r->ereq.reply;
 	const struct hf_cmd *c = &r->ereq.cmd;
-	const struct hf_sm *sm = r->srv->sm;
+	const struct hf_sm *sm = hf_engine_sm(r->srv->engine); /* may change: engine.h */
 	struct hf_jw *jw = &r->out;
 	uint8_t res = rp->result;
 	HF_ASSERT(res > HF_OK && res < HF_RESULT_COUNT);
@@ -315,7 +315,7 @@ void hf_render_reply(struct hf_req *r)
 	case HF_REPLY_ORDER:
 		hf_jw_init(&r->out, r->arena);
 		r->status = r->route->ok_status;
-		hf_render_booking(&r->out, r->srv->sm, &rp->booking, rp->kind == HF_REPLY_ORDER, -1);
+		hf_render_booking(&r->out, hf_engine_sm(r->srv->engine), &rp->booking, rp->kind == HF_REPLY_ORDER, -1);
 		return;
 	default:
 		HF_ASSERT(r->route->render_ok);

@@ -52,7 +52,7 @@ struct hf_server {
 	const char *admin_key;  /* from the file or the environment */
 	size_t admin_key_len;
 	struct hf_engine *engine;
-	const struct hf_sm *sm; /* immutable names only (hf_engine_sm) */
+	const struct hf_sm *sm; /* at start; renders ask hf_engine_sm (it may change) */
 	struct hf_auth auth;
 	struct hf_httpd *httpd;
 	uint16_t port;          /* bound port (cfg may say 0) */
