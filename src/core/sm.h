@@ -226,6 +226,7 @@ struct hf_event_info {
 	struct hf_str id, name;
 	int64_t starts_at_ms, sale_opens_at_ms, sale_closes_at_ms;
 	uint32_t hold_ttl_s, max_per_customer;
+	uint8_t orphan_rule;          /* enum hf_orphan_rule */
 	uint32_t first_seat, n_seats; /* seat indices first_seat .. + n_seats */
 	uint32_t count[4];            /* by enum hf_seat_state */
 };
