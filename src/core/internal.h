@@ -100,6 +100,8 @@ struct hf_event {
 	uint32_t count[4];
 	uint8_t orphan_rule;          /* enum hf_orphan_rule */
 	uint32_t first_row, n_rows;   /* derived (rows.c): rewritten on snapshot load */
+	uint32_t rows_tree, rows_cap; /* derived: max tree of its rows' longest runs,
+				       * row_max[rows_tree .. + 2 * rows_cap) */
 };
 
 /* A row in the sense of SPEC section 9 (rows.c): seats of one event with
@@ -111,6 +113,9 @@ struct hf_row {
 	uint32_t first, len;
 	uint32_t tree, cap;  /* free-run tree: row_tree[tree .. tree + 2 * cap), cap = 2^k >= len */
 	uint32_t n_free;     /* seats FREE */
+	uint32_t longest;    /* the longest free run: its tree's root (and a leaf of
+			      * the event's row_max tree) */
+	uint32_t event;
 	uint32_t section;    /* sid */
 	uint32_t category;   /* sid every seat of the row has, or HF_ROW_MIXED */
 };
@@ -240,6 +245,8 @@ struct hf_sm {
 	uint32_t n_rows;
 	struct hf_run *row_tree;
 	uint32_t row_tree_used;
+	uint32_t *row_max;     /* per event: a max tree over its rows' longest runs */
+	uint32_t row_max_used;
 	uint32_t *row_seat;    /* position -> seat */
 	uint32_t *seat_at;     /* seat -> position */
 	uint32_t *seat_row;    /* seat -> row */

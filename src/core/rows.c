@@ -21,10 +21,14 @@
  * the power of two >= len leaves, padding leaves not free), each node
  * holding the free run at the start of its range, at its end and the
  * longest inside (struct hf_run). Updating one seat is O(log len); the
- * longest free run of the row is the root's `best`, O(1). So choosing
- * costs O(rows of the event) to find the first row with room, plus
- * O(seats of that row) to place the group in it, plus O(count): the rows
- * that cannot hold the group are never walked.
+ * longest free run of the row is the root's `best` (kept in row->longest).
+ * Above the rows, each event has a max tree over its rows' longest runs
+ * (row_max), so "the next row, in preference order, with a free run of at
+ * least c" is O(log rows). Choosing side by side costs that, plus
+ * O(seats of the row found) to place the group in it (and again for each
+ * row passed over because a section, category or the orphan rule rules
+ * its runs out), plus O(count). Only when no row has room (the fallback:
+ * an event nearly full) does it walk every row: O(rows + seats walked).
  *
  * While choosing, the seats the request names itself (and, in the
  * fallback, the seats already chosen) are taken out of the trees and put
@@ -102,7 +106,53 @@ static struct hf_run run_combine(struct hf_run l, struct hf_run r, uint32_t half
 	return n;
 }
 
-static void tree_set(struct hf_sm *sm, const struct hf_row *row, uint32_t i, bool free)
+/* ---- the event's max tree over its rows -------------------------------- */
+
+static void max_set(struct hf_sm *sm, const struct hf_row *row, uint32_t r)
+{
+	const struct hf_event *ev = &sm->events[row->event];
+	uint32_t *t = &sm->row_max[ev->rows_tree];
+	uint32_t k = ev->rows_cap + (r - ev->first_row);
+	t[k] = row->longest;
+	for (k /= 2; k >= 1; k /= 2) {
+		uint32_t m = t[2 * k] > t[2 * k + 1] ? t[2 * k] : t[2 * k + 1];
+		if (t[k] == m)
+			break; /* nothing above changes */
+		t[k] = m;
+	}
+}
+
+static void max_build(struct hf_sm *sm, const struct hf_event *ev)
+{
+	uint32_t *t = &sm->row_max[ev->rows_tree];
+	for (uint32_t i = 0; i < ev->rows_cap; i++)
+		t[ev->rows_cap + i] = i < ev->n_rows ? sm->rows[ev->first_row + i].longest : 0;
+	for (uint32_t k = ev->rows_cap; k-- > 1;)
+		t[k] = t[2 * k] > t[2 * k + 1] ? t[2 * k] : t[2 * k + 1];
+}
+
+/* The first row index >= from (of the event's rows, 0-based) whose longest
+ * free run is at least c, or n_rows. */
+static uint32_t max_first(const struct hf_sm *sm, const struct hf_event *ev, uint32_t node,
+			  uint32_t lo, uint32_t width, uint32_t from, uint32_t c)
+{
+	const uint32_t *t = &sm->row_max[ev->rows_tree];
+	if (lo + width <= from || t[node] < c || lo >= ev->n_rows)
+		return ev->n_rows;
+	if (width == 1)
+		return lo;
+	uint32_t half = width / 2;
+	uint32_t r = max_first(sm, ev, 2 * node, lo, half, from, c);
+	return r < ev->n_rows ? r : max_first(sm, ev, 2 * node + 1, lo + half, half, from, c);
+}
+
+static uint32_t next_row_with(const struct hf_sm *sm, const struct hf_event *ev, uint32_t from,
+			      uint32_t c)
+{
+	return max_first(sm, ev, 1, 0, ev->rows_cap, from, c);
+}
+
+static void tree_set(struct hf_sm *sm, struct hf_row *row, uint32_t i, bool free)
 {
 	struct hf_run *t = &sm->row_tree[row->tree];
 	uint32_t v = free ? 1 : 0;
@@ -111,6 +161,10 @@ static void tree_set(struct hf_sm *sm, const struct hf_row *row, uint32_t i, boo
 	for (uint32_t half = 1; k > 1; half *= 2) {
 		k /= 2;
 		t[k] = run_combine(t[2 * k], t[2 * k + 1], half);
+	}
+	if (row->longest != t[1].best) {
+		row->longest = t[1].best;
+		max_set(sm, row, (uint32_t)(row - sm->rows));
 	}
 }
 
@@ -121,10 +175,11 @@ static bool leaf_free(const struct hf_sm *sm, const struct hf_row *row, uint32_t
 
 static uint32_t row_longest(const struct hf_sm *sm, const struct hf_row *row)
 {
-	return sm->row_tree[row->tree + 1].best;
+	(void)sm;
+	return row->longest;
 }
 
-static void tree_build(struct hf_sm *sm, const struct hf_row *row)
+static void tree_build(struct hf_sm *sm, struct hf_row *row)
 {
 	struct hf_run *t = &sm->row_tree[row->tree];
 	for (uint32_t i = 0; i < row->cap; i++) {
@@ -135,6 +190,7 @@ static void tree_build(struct hf_sm *sm, const struct hf_row *row)
 	for (uint32_t level = row->cap; level > 1; level /= 2, half *= 2)
 		for (uint32_t k = level / 2; k < level; k++)
 			t[k] = run_combine(t[2 * k], t[2 * k + 1], half);
+	row->longest = t[1].best;
 }
 
 static uint32_t pow2_ge(uint32_t n)
@@ -190,6 +246,7 @@ void hf_rows_build(struct hf_sm *sm, uint32_t event)
 		HF_ASSERT((uint64_t)row->tree + 2u * row->cap <= 4ull * sm->cfg.max_seats);
 		sm->row_tree_used += 2 * row->cap;
 		row->n_free = 0;
+		row->event = event;
 		row->section = sm->seats[by_name[start]].section;
 		row->category = sm->seats[by_name[start]].category;
 		for (uint32_t i = start; i < end; i++) {
@@ -206,6 +263,11 @@ void hf_rows_build(struct hf_sm *sm, uint32_t event)
 		sm->n_rows++;
 	}
 	HF_ASSERT(pos == f + n);
+	ev->rows_cap = pow2_ge(nb);
+	ev->rows_tree = sm->row_max_used;
+	HF_ASSERT((uint64_t)ev->rows_tree + 2u * ev->rows_cap <= 4ull * sm->cfg.max_seats);
+	sm->row_max_used += 2 * ev->rows_cap;
+	max_build(sm, ev);
 }
 
 void hf_rows_seat_free(struct hf_sm *sm, uint32_t seat, bool free)
@@ -342,9 +404,9 @@ static struct pick first_row_with(const struct hf_sm *sm, const struct want *w, 
 				  uint32_t c, bool no_strand)
 {
 	const struct hf_event *ev = &sm->events[event];
-	for (uint32_t r = ev->first_row; r < ev->first_row + ev->n_rows; r++) {
-		const struct hf_row *row = &sm->rows[r];
-		if (!row_matches(w, row) || row_longest(sm, row) < c)
+	for (uint32_t i = next_row_with(sm, ev, 0, c); i < ev->n_rows; i = next_row_with(sm, ev, i + 1, c)) {
+		uint32_t r = ev->first_row + i;
+		if (!row_matches(w, &sm->rows[r]))
 			continue;
 		struct pick p = row_best(sm, w, r, c, no_strand);
 		if (p.found)
@@ -355,13 +417,13 @@ static struct pick first_row_with(const struct hf_sm *sm, const struct want *w, 
 
 static void take_out(struct hf_sm *sm, uint32_t seat)
 {
-	const struct hf_row *row = &sm->rows[sm->seat_row[seat]];
+	struct hf_row *row = &sm->rows[sm->seat_row[seat]];
 	tree_set(sm, row, sm->seat_at[seat] - row->first, false);
 }
 
 static void put_back(struct hf_sm *sm, uint32_t seat)
 {
-	const struct hf_row *row = &sm->rows[sm->seat_row[seat]];
+	struct hf_row *row = &sm->rows[sm->seat_row[seat]];
 	tree_set(sm, row, sm->seat_at[seat] - row->first, true);
 }
 
@@ -420,22 +482,23 @@ enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_
 		own += row_matches(&w, &sm->rows[sm->seat_row[s]]) && seat_matches(sm, &w, s);
 		take_out(sm, s);
 	}
-	uint64_t avail = free_matching(sm, &w, event) - own;
 	enum hf_result rc = HF_OK;
 	*together = false;
-	if (avail < w.count) {
-		hf_reply_reset(r, HF_SEATS_UNAVAILABLE);
-		r->available = (uint32_t)avail;
-		rc = HF_SEATS_UNAVAILABLE;
-		goto restore;
-	}
-	/* Side by side in one row: the first row with room wins. */
+	/* Side by side in one row: the first row with room wins. (Found,
+	 * there were enough seats: they are counted only when not.) */
 	struct pick p = first_row_with(sm, &w, event, w.count, w.rule);
 	if (p.found) {
 		*together = true;
 		const struct hf_row *row = &sm->rows[p.row];
 		for (uint32_t i = 0; i < w.count; i++)
 			add_chosen(sm, res, event, sm->row_seat[row->first + p.p + i]);
+		goto restore;
+	}
+	uint64_t avail = free_matching(sm, &w, event) - own;
+	if (avail < w.count) {
+		hf_reply_reset(r, HF_SEATS_UNAVAILABLE);
+		r->available = (uint32_t)avail;
+		rc = HF_SEATS_UNAVAILABLE;
 		goto restore;
 	}
 	/* No row has room: whole free runs, rows in order and each left to
@@ -554,7 +617,7 @@ enum hf_result hf_rows_orphan_check(struct hf_sm *sm, const struct hf_resolved *
 
 int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 {
-	uint32_t next_row = 0, tree_at = 0;
+	uint32_t next_row = 0, tree_at = 0, max_at = 0;
 	for (uint32_t e = 0; e < sm->n_events; e++) {
 		const struct hf_event *ev = &sm->events[e];
 		CHECK(ev->first_row == next_row && ev->n_rows <= ev->n_seats &&
@@ -594,6 +657,10 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 			      "row %u has the wrong category", r);
 			CHECK(n_free == row->n_free, "row %u counts %u free seats, has %u", r,
 			      row->n_free, n_free);
+			CHECK(row->longest == sm->row_tree[row->tree + 1].best,
+			      "row %u: longest run %u, its tree says %u", r, row->longest,
+			      sm->row_tree[row->tree + 1].best);
+			CHECK(row->event == e, "row %u names event %u, is of %u", r, row->event, e);
 			CHECK(r == ev->first_row || min > prev_min, "rows of event %u are out of order", e);
 			prev_min = min;
 			const struct hf_run *t = &sm->row_tree[row->tree];
@@ -610,8 +677,20 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 			tree_at += 2 * row->cap;
 		}
 		CHECK(pos == ev->first_seat + ev->n_seats, "event %u rows do not cover its seats", e);
+		CHECK(ev->rows_cap == pow2_ge(ev->n_rows) && ev->rows_tree == max_at,
+		      "event %u: its row tree is out of place", e);
+		const uint32_t *t = &sm->row_max[ev->rows_tree];
+		for (uint32_t i = 0; i < ev->rows_cap; i++)
+			CHECK(t[ev->rows_cap + i] ==
+				      (i < ev->n_rows ? sm->rows[ev->first_row + i].longest : 0),
+			      "event %u: row tree leaf %u is stale", e, i);
+		for (uint32_t k = 1; k < ev->rows_cap; k++)
+			CHECK(t[k] == (t[2 * k] > t[2 * k + 1] ? t[2 * k] : t[2 * k + 1]),
+			      "event %u: row tree node %u is stale", e, k);
+		max_at += 2 * ev->rows_cap;
 		next_row += ev->n_rows;
 	}
-	CHECK(next_row == sm->n_rows && tree_at == sm->row_tree_used, "row counters are wrong");
+	CHECK(next_row == sm->n_rows && tree_at == sm->row_tree_used && max_at == sm->row_max_used,
+	      "row counters are wrong");
 	return 0;
 }
