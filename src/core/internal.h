@@ -99,9 +99,14 @@ struct hf_event {
 	uint32_t first_seat, n_seats;
 	uint32_t count[4];
 	uint8_t orphan_rule;          /* enum hf_orphan_rule */
-	uint32_t first_row, n_rows;   /* derived (rows.c): rewritten on snapshot load */
-	uint32_t rows_tree, rows_cap; /* derived: max tree of its rows' longest runs,
+};
+
+/* An event's rows (derived, rows.c; not in snapshots: rebuilt on load). */
+struct hf_event_rows {
+	uint32_t first_row, n_rows;   /* sm->rows[first_row .. + n_rows) */
+	uint32_t rows_tree, rows_cap; /* max tree of its rows' longest runs,
 				       * row_max[rows_tree .. + 2 * rows_cap) */
+	bool indexed;                 /* the trees are built and kept */
 };
 
 /* A row in the sense of SPEC section 9 (rows.c): seats of one event with
@@ -241,6 +246,7 @@ struct hf_sm {
 	struct hf_map idem_by_key;
 
 	/* rows (derived, rows.c) */
+	struct hf_event_rows *event_rows; /* by event */
 	struct hf_row *rows;
 	uint32_t n_rows;
 	struct hf_run *row_tree;

@@ -5,11 +5,18 @@
  * seats", "Orphan rule") is the contract, in words; this file is one way
  * to compute it fast, tests/sim/model.c another, naive, one.
  *
- * Owns: sm->rows, sm->row_tree, sm->row_seat, sm->seat_at, sm->seat_row
- * (and the sort scratch). All of it is derived from the seats: built once
- * per event at EVENT_CREATE (hf_rows_build, O(n log n)), rebuilt the same
- * way on snapshot load, kept current by hf_rows_seat_free on every change
- * of a seat between FREE and not FREE (hf_catalog_seat_set calls it).
+ * Owns: sm->rows, sm->row_tree, sm->row_max, sm->row_seat, sm->seat_at,
+ * sm->seat_row (and the sort scratch). All of it is derived from the
+ * seats: the rows are laid out once per event at EVENT_CREATE
+ * (hf_rows_build, O(n log n)) and again on snapshot load; row.n_free is
+ * kept by hf_rows_seat_free on every change of a seat between FREE and
+ * not FREE (hf_catalog_seat_set calls it). The trees of an event (below)
+ * are built the first time best available chooses in it (O(seats), once)
+ * and kept current from then on: an event nobody asks to choose pays
+ * nothing per seat change (a tree update is O(log row length), ~14 levels
+ * for a 10,000-seat general-admission row). Built or not, they are a
+ * function of the seats' states, so replay and snapshots are unaffected
+ * (a loaded snapshot builds them again when first needed).
  *
  * Layout. An event's rows are laid out one after the other in row_seat[],
  * in the order best available prefers them (by the seat-list index of
@@ -110,7 +117,7 @@ static struct hf_run run_combine(struct hf_run l, struct hf_run r, uint32_t half
 
 static void max_set(struct hf_sm *sm, const struct hf_row *row, uint32_t r)
 {
-	const struct hf_event *ev = &sm->events[row->event];
+	const struct hf_event_rows *ev = &sm->event_rows[row->event];
 	uint32_t *t = &sm->row_max[ev->rows_tree];
 	uint32_t k = ev->rows_cap + (r - ev->first_row);
 	t[k] = row->longest;
@@ -122,7 +129,7 @@ static void max_set(struct hf_sm *sm, const struct hf_row *row, uint32_t r)
 	}
 }
 
-static void max_build(struct hf_sm *sm, const struct hf_event *ev)
+static void max_build(struct hf_sm *sm, const struct hf_event_rows *ev)
 {
 	uint32_t *t = &sm->row_max[ev->rows_tree];
 	for (uint32_t i = 0; i < ev->rows_cap; i++)
@@ -133,7 +140,7 @@ static void max_build(struct hf_sm *sm, const struct hf_event *ev)
 
 /* The first row index >= from (of the event's rows, 0-based) whose longest
  * free run is at least c, or n_rows. */
-static uint32_t max_first(const struct hf_sm *sm, const struct hf_event *ev, uint32_t node,
+static uint32_t max_first(const struct hf_sm *sm, const struct hf_event_rows *ev, uint32_t node,
 			  uint32_t lo, uint32_t width, uint32_t from, uint32_t c)
 {
 	const uint32_t *t = &sm->row_max[ev->rows_tree];
@@ -146,7 +153,7 @@ static uint32_t max_first(const struct hf_sm *sm, const struct hf_event *ev, uin
 	return r < ev->n_rows ? r : max_first(sm, ev, 2 * node + 1, lo + half, half, from, c);
 }
 
-static uint32_t next_row_with(const struct hf_sm *sm, const struct hf_event *ev, uint32_t from,
+static uint32_t next_row_with(const struct hf_sm *sm, const struct hf_event_rows *ev, uint32_t from,
 			      uint32_t c)
 {
 	return max_first(sm, ev, 1, 0, ev->rows_cap, from, c);
@@ -160,7 +167,10 @@ static void tree_set(struct hf_sm *sm, struct hf_row *row, uint32_t i, bool free
 	t[k] = (struct hf_run){v, v, v};
 	for (uint32_t half = 1; k > 1; half *= 2) {
 		k /= 2;
-		t[k] = run_combine(t[2 * k], t[2 * k + 1], half);
+		struct hf_run n = run_combine(t[2 * k], t[2 * k + 1], half);
+		if (n.pre == t[k].pre && n.suf == t[k].suf && n.best == t[k].best)
+			break; /* nothing above changes */
+		t[k] = n;
 	}
 	if (row->longest != t[1].best) {
 		row->longest = t[1].best;
@@ -205,8 +215,9 @@ static uint32_t pow2_ge(uint32_t n)
 
 void hf_rows_build(struct hf_sm *sm, uint32_t event)
 {
-	struct hf_event *ev = &sm->events[event];
-	uint32_t n = ev->n_seats, f = ev->first_seat;
+	const struct hf_event *evt = &sm->events[event];
+	struct hf_event_rows *ev = &sm->event_rows[event];
+	uint32_t n = evt->n_seats, f = evt->first_seat;
 	HF_ASSERT(n <= HF_EVENT_SEATS_MAX);
 	uint32_t *by_name = sm->sort_a; /* seats by (section, row, number, index) */
 	uint32_t *bstart = sm->sort_b;  /* block k starts at by_name[bstart[k]] */
@@ -246,6 +257,7 @@ void hf_rows_build(struct hf_sm *sm, uint32_t event)
 		HF_ASSERT((uint64_t)row->tree + 2u * row->cap <= 4ull * sm->cfg.max_seats);
 		sm->row_tree_used += 2 * row->cap;
 		row->n_free = 0;
+		row->longest = 0;
 		row->event = event;
 		row->section = sm->seats[by_name[start]].section;
 		row->category = sm->seats[by_name[start]].category;
@@ -259,7 +271,6 @@ void hf_rows_build(struct hf_sm *sm, uint32_t event)
 				row->category = HF_ROW_MIXED;
 			pos++;
 		}
-		tree_build(sm, row);
 		sm->n_rows++;
 	}
 	HF_ASSERT(pos == f + n);
@@ -267,20 +278,30 @@ void hf_rows_build(struct hf_sm *sm, uint32_t event)
 	ev->rows_tree = sm->row_max_used;
 	HF_ASSERT((uint64_t)ev->rows_tree + 2u * ev->rows_cap <= 4ull * sm->cfg.max_seats);
 	sm->row_max_used += 2 * ev->rows_cap;
+	ev->indexed = false;
+}
+
+/* Builds the event's trees from its seats' states (first use). */
+static void rows_index(struct hf_sm *sm, uint32_t event)
+{
+	struct hf_event_rows *ev = &sm->event_rows[event];
+	if (ev->indexed)
+		return;
+	for (uint32_t r = ev->first_row; r < ev->first_row + ev->n_rows; r++)
+		tree_build(sm, &sm->rows[r]);
 	max_build(sm, ev);
+	ev->indexed = true;
 }
 
 void hf_rows_seat_free(struct hf_sm *sm, uint32_t seat, bool free)
 {
 	struct hf_row *row = &sm->rows[sm->seat_row[seat]];
-	uint32_t i = sm->seat_at[seat] - row->first;
-	if (leaf_free(sm, row, i) == free)
-		return;
 	if (free)
 		row->n_free++;
 	else
 		row->n_free--;
-	tree_set(sm, row, i, free);
+	if (sm->event_rows[row->event].indexed)
+		tree_set(sm, row, sm->seat_at[seat] - row->first, free);
 }
 
 /* ---- choosing ---------------------------------------------------------- */
@@ -403,7 +424,7 @@ static struct pick row_best(const struct hf_sm *sm, const struct want *w, uint32
 static struct pick first_row_with(const struct hf_sm *sm, const struct want *w, uint32_t event,
 				  uint32_t c, bool no_strand)
 {
-	const struct hf_event *ev = &sm->events[event];
+	const struct hf_event_rows *ev = &sm->event_rows[event];
 	for (uint32_t i = next_row_with(sm, ev, 0, c); i < ev->n_rows; i = next_row_with(sm, ev, i + 1, c)) {
 		uint32_t r = ev->first_row + i;
 		if (!row_matches(w, &sm->rows[r]))
@@ -424,13 +445,15 @@ static void take_out(struct hf_sm *sm, uint32_t seat)
 static void put_back(struct hf_sm *sm, uint32_t seat)
 {
 	struct hf_row *row = &sm->rows[sm->seat_row[seat]];
-	tree_set(sm, row, sm->seat_at[seat] - row->first, true);
+	uint32_t i = sm->seat_at[seat] - row->first;
+	if (!leaf_free(sm, row, i))
+		tree_set(sm, row, i, true);
 }
 
 /* Free matching seats of the event (not counting the request's own). */
 static uint64_t free_matching(const struct hf_sm *sm, const struct want *w, uint32_t event)
 {
-	const struct hf_event *ev = &sm->events[event];
+	const struct hf_event_rows *ev = &sm->event_rows[event];
 	uint64_t n = 0;
 	for (uint32_t r = ev->first_row; r < ev->first_row + ev->n_rows; r++) {
 		const struct hf_row *row = &sm->rows[r];
@@ -447,19 +470,24 @@ static uint64_t free_matching(const struct hf_sm *sm, const struct want *w, uint
 	return n;
 }
 
-static void add_chosen(struct hf_sm *sm, struct hf_resolved *res, uint32_t event, uint32_t seat)
+/* Appends seat to res; out: and takes it out of its tree (the fallback
+ * chooses on, so it must not be seen free again). */
+static void add_chosen(struct hf_sm *sm, struct hf_resolved *res, uint32_t event, uint32_t seat,
+		       bool out)
 {
 	HF_ASSERT(res->n_seats < HF_HOLD_SEATS_MAX);
 	res->seat[res->n_seats] = seat;
 	res->seat_event[res->n_seats] = event;
 	res->new_seat[res->n_seats] = true;
 	res->n_seats++;
-	take_out(sm, seat);
+	if (out)
+		take_out(sm, seat);
 }
 
 enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_best *best,
 			      struct hf_resolved *res, bool *together, struct hf_reply *r)
 {
+	rows_index(sm, event);
 	struct want w = {0};
 	w.count = best->count;
 	w.rule = sm->events[event].orphan_rule == HF_ORPHAN_NO_SINGLE_GAPS;
@@ -491,7 +519,7 @@ enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_
 		*together = true;
 		const struct hf_row *row = &sm->rows[p.row];
 		for (uint32_t i = 0; i < w.count; i++)
-			add_chosen(sm, res, event, sm->row_seat[row->first + p.p + i]);
+			add_chosen(sm, res, event, sm->row_seat[row->first + p.p + i], false);
 		goto restore;
 	}
 	uint64_t avail = free_matching(sm, &w, event) - own;
@@ -505,7 +533,7 @@ enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_
 	 * right, as long as a run is not longer than what is left to take;
 	 * then the rest as one window, chosen as a group of that size. */
 	uint32_t rem = w.count;
-	const struct hf_event *ev = &sm->events[event];
+	const struct hf_event_rows *ev = &sm->event_rows[event];
 	for (uint32_t rr = ev->first_row; rem > 0 && rr < ev->first_row + ev->n_rows; rr++) {
 		const struct hf_row *row = &sm->rows[rr];
 		if (!row_matches(&w, row) || row_longest(sm, row) == 0)
@@ -522,7 +550,7 @@ enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_
 			if (i - a > rem)
 				continue;
 			for (uint32_t k = a; k < i; k++)
-				add_chosen(sm, res, event, sm->row_seat[row->first + k]);
+				add_chosen(sm, res, event, sm->row_seat[row->first + k], true);
 			rem -= i - a;
 		}
 	}
@@ -533,7 +561,7 @@ enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_
 		HF_ASSERT(p.found);
 		const struct hf_row *row = &sm->rows[p.row];
 		for (uint32_t i = 0; i < rem; i++)
-			add_chosen(sm, res, event, sm->row_seat[row->first + p.p + i]);
+			add_chosen(sm, res, event, sm->row_seat[row->first + p.p + i], false);
 	}
 	/* The chosen seats in row order, left to right. */
 	for (uint32_t i = first_new + 1; i < res->n_seats; i++) {
@@ -545,6 +573,8 @@ enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_
 		res->seat[k] = s;
 	}
 restore:
+	/* What was taken out goes back: the request's own seats, and the
+	 * chosen ones that were (each put_back is a no-op on a seat left in). */
 	for (uint32_t i = 0; i < res->n_seats; i++)
 		if (res->seat_event[i] == event && res->new_seat[i])
 			put_back(sm, res->seat[i]);
@@ -619,22 +649,23 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 {
 	uint32_t next_row = 0, tree_at = 0, max_at = 0;
 	for (uint32_t e = 0; e < sm->n_events; e++) {
-		const struct hf_event *ev = &sm->events[e];
-		CHECK(ev->first_row == next_row && ev->n_rows <= ev->n_seats &&
-			      (ev->n_seats == 0 || ev->n_rows > 0),
+		const struct hf_event *evt = &sm->events[e];
+		const struct hf_event_rows *ev = &sm->event_rows[e];
+		CHECK(ev->first_row == next_row && ev->n_rows <= evt->n_seats &&
+			      (evt->n_seats == 0 || ev->n_rows > 0),
 		      "event %u rows do not follow the previous event's", e);
-		uint32_t pos = ev->first_seat, prev_min = 0;
+		uint32_t pos = evt->first_seat, prev_min = 0;
 		for (uint32_t r = ev->first_row; r < ev->first_row + ev->n_rows; r++) {
 			const struct hf_row *row = &sm->rows[r];
 			CHECK(row->first == pos && row->len >= 1 &&
-				      row->len <= ev->first_seat + ev->n_seats - pos &&
+				      row->len <= evt->first_seat + evt->n_seats - pos &&
 				      row->cap == pow2_ge(row->len) && row->tree == tree_at,
 			      "row %u of event %u is out of place", r, e);
 			uint32_t n_free = 0, min = UINT32_MAX;
 			bool mixed = false;
 			for (uint32_t i = 0; i < row->len; i++) {
 				uint32_t s = sm->row_seat[row->first + i];
-				CHECK(s >= ev->first_seat && s - ev->first_seat < ev->n_seats &&
+				CHECK(s >= evt->first_seat && s - evt->first_seat < evt->n_seats &&
 					      sm->seat_at[s] == row->first + i && sm->seat_row[s] == r,
 				      "row %u position %u does not hold its seat", r, i);
 				const struct hf_seat *st = &sm->seats[s];
@@ -648,7 +679,7 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 				mixed |= st->category != sm->seats[sm->row_seat[row->first]].category;
 				n_free += st->state == HF_SEAT_FREE;
 				min = s < min ? s : min;
-				CHECK(leaf_free(sm, row, i) == (st->state == HF_SEAT_FREE),
+				CHECK(!ev->indexed || leaf_free(sm, row, i) == (st->state == HF_SEAT_FREE),
 				      "row %u: the tree says seat %u is %sfree", r, s,
 				      leaf_free(sm, row, i) ? "" : "not ");
 			}
@@ -657,12 +688,16 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 			      "row %u has the wrong category", r);
 			CHECK(n_free == row->n_free, "row %u counts %u free seats, has %u", r,
 			      row->n_free, n_free);
-			CHECK(row->longest == sm->row_tree[row->tree + 1].best,
-			      "row %u: longest run %u, its tree says %u", r, row->longest,
-			      sm->row_tree[row->tree + 1].best);
 			CHECK(row->event == e, "row %u names event %u, is of %u", r, row->event, e);
 			CHECK(r == ev->first_row || min > prev_min, "rows of event %u are out of order", e);
 			prev_min = min;
+			pos += row->len;
+			tree_at += 2 * row->cap;
+			if (!ev->indexed)
+				continue;
+			CHECK(row->longest == sm->row_tree[row->tree + 1].best,
+			      "row %u: longest run %u, its tree says %u", r, row->longest,
+			      sm->row_tree[row->tree + 1].best);
 			const struct hf_run *t = &sm->row_tree[row->tree];
 			for (uint32_t i = row->len; i < row->cap; i++)
 				CHECK(t[row->cap + i].best == 0, "row %u: a padding leaf is free", r);
@@ -673,12 +708,14 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 					CHECK(c.pre == t[k].pre && c.suf == t[k].suf && c.best == t[k].best,
 					      "row %u: tree node %u is stale", r, k);
 				}
-			pos += row->len;
-			tree_at += 2 * row->cap;
 		}
-		CHECK(pos == ev->first_seat + ev->n_seats, "event %u rows do not cover its seats", e);
+		CHECK(pos == evt->first_seat + evt->n_seats, "event %u rows do not cover its seats", e);
 		CHECK(ev->rows_cap == pow2_ge(ev->n_rows) && ev->rows_tree == max_at,
 		      "event %u: its row tree is out of place", e);
+		max_at += 2 * ev->rows_cap;
+		next_row += ev->n_rows;
+		if (!ev->indexed)
+			continue;
 		const uint32_t *t = &sm->row_max[ev->rows_tree];
 		for (uint32_t i = 0; i < ev->rows_cap; i++)
 			CHECK(t[ev->rows_cap + i] ==
@@ -687,8 +724,6 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 		for (uint32_t k = 1; k < ev->rows_cap; k++)
 			CHECK(t[k] == (t[2 * k] > t[2 * k + 1] ? t[2 * k] : t[2 * k + 1]),
 			      "event %u: row tree node %u is stale", e, k);
-		max_at += 2 * ev->rows_cap;
-		next_row += ev->n_rows;
 	}
 	CHECK(next_row == sm->n_rows && tree_at == sm->row_tree_used && max_at == sm->row_max_used,
 	      "row counters are wrong");
