@@ -96,7 +96,7 @@ void hf_catalog_seat_set(struct hf_sm *sm, uint32_t seat, uint8_t state, uint32_
 	ev->count[s->state]--;
 	ev->count[state]++;
 	if ((s->state == HF_SEAT_FREE) != (state == HF_SEAT_FREE))
-		hf_rows_seat_free(sm, seat, state == HF_SEAT_FREE);
+		hf_rows_seat_free(sm, (uint32_t)(ev - sm->events), seat, state == HF_SEAT_FREE);
 	s->state = state;
 	s->owner = owner;
 }
@@ -189,7 +189,6 @@ void hf_catalog_event_create(struct hf_sm *sm, const struct hf_cmd *cmd, struct 
 	ev->count[HF_SEAT_FREE] = c->n_seats;
 	sm->n_events++;
 	sm->n_seats += c->n_seats;
-	hf_rows_build(sm, e);
 	hf_map_put(&sm->event_by_sid, hf_sid_key(ev->id), e);
 	hf_reply_reset(r, HF_OK);
 	r->kind = HF_REPLY_EVENT;
@@ -346,11 +345,9 @@ int hf_catalog_index_rebuild(struct hf_sm *sm)
 	}
 	if (first != sm->n_seats)
 		return -1;
-	for (uint32_t e = 0; e < n_events; e++) {
+	for (uint32_t e = 0; e < n_events; e++)
 		if (sm->events[e].n_seats > HF_EVENT_SEATS_MAX)
 			return -1;
-		hf_rows_build(sm, e);
-	}
 	for (uint32_t i = 0; i < sm->n_items; i++) {
 		uint32_t sid = sm->items[i].id;
 		if (sid == 0 || sid >= sm->strings.used || hf_map_get(&sm->item_by_sid, sid) != NIL)

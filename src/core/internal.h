@@ -24,10 +24,10 @@
  *   idem      FIFO of entries (by storing time) over a byte ring.
  *   rows      (derived; rows.c) each event's seats grouped into rows
  *             ("blocks"), laid out in row_seat[] in the order best
- *             available prefers them, each with a free-run tree. Built at
- *             EVENT_CREATE and rebuilt on snapshot load, never written to
- *             a snapshot or hashed into the digest: a function of the
- *             seats and their states.
+ *             available prefers them, each with a free-run tree. Made
+ *             when first needed (the orphan rule, best available), never
+ *             written to a snapshot or hashed into the digest: a function
+ *             of the seats and their states.
  *
  * Invariants (hf_sm_check verifies them all):
  *   seat HELD  <=> exactly one active hold's seat list has it; owner = slot
@@ -36,8 +36,9 @@
  *   item.sold  == sum of item lines of non-canceled orders
  *   event.count[s] == seats of the event in state s
  *   active hold <=> in the expiry heap at heap_pos
- *   row tree leaf of a seat == (seat FREE); every inner node combines its
- *   children; row.n_free == FREE seats of the row
+ *   (events whose trees are built) row tree leaf of a seat == (seat
+ *   FREE); every inner node combines its children; row.n_free == FREE
+ *   seats of the row
  */
 #ifndef HF_CORE_INTERNAL_H
 #define HF_CORE_INTERNAL_H
@@ -101,12 +102,17 @@ struct hf_event {
 	uint8_t orphan_rule;          /* enum hf_orphan_rule */
 };
 
-/* An event's rows (derived, rows.c; not in snapshots: rebuilt on load). */
+/* An event's rows (derived, rows.c; made when first needed, not in
+ * snapshots). An event of n seats from seat f owns fixed ranges: rows
+ * [f, f + n_rows), positions row_seat[f .. f + n), trees
+ * row_tree[4f .. 4f + 4n) and its max tree row_max[4f .. 4f + 2 rows_cap)
+ * (rows <= seats, and a row of len seats needs 2 pow2(len) < 4 len
+ * nodes). */
 struct hf_event_rows {
-	uint32_t first_row, n_rows;   /* sm->rows[first_row .. + n_rows) */
-	uint32_t rows_tree, rows_cap; /* max tree of its rows' longest runs,
-				       * row_max[rows_tree .. + 2 * rows_cap) */
-	bool indexed;                 /* the trees are built and kept */
+	uint32_t first_row, n_rows;   /* first_row = the event's first_seat */
+	uint32_t rows_tree, rows_cap; /* rows_tree = 4 first_seat; rows_cap = pow2 >= n_rows */
+	bool built;                   /* rows laid out (row_seat, seat_at, rows) */
+	bool indexed;                 /* trees built and kept current, row.n_free kept */
 };
 
 /* A row in the sense of SPEC section 9 (rows.c): seats of one event with
@@ -248,14 +254,10 @@ struct hf_sm {
 	/* rows (derived, rows.c) */
 	struct hf_event_rows *event_rows; /* by event */
 	struct hf_row *rows;
-	uint32_t n_rows;
 	struct hf_run *row_tree;
-	uint32_t row_tree_used;
 	uint32_t *row_max;     /* per event: a max tree over its rows' longest runs */
-	uint32_t row_max_used;
 	uint32_t *row_seat;    /* position -> seat */
 	uint32_t *seat_at;     /* seat -> position */
-	uint32_t *seat_row;    /* seat -> row */
 	uint32_t *sort_a, *sort_b, *sort_c, *sort_d; /* HF_EVENT_SEATS_MAX each: building rows */
 
 	/* hf_sm_check's scratch, allocated at init so checks never allocate. */
@@ -327,8 +329,8 @@ void hf_expiry_update(struct hf_sm *sm, uint32_t slot); /* after expires_at grew
 void hf_expiry_run(struct hf_sm *sm, int64_t now_ms);
 
 /* rows.c: rows, their free-run trees, best available, the orphan rule */
-void hf_rows_build(struct hf_sm *sm, uint32_t event);
-void hf_rows_seat_free(struct hf_sm *sm, uint32_t seat, bool free); /* a seat became (not) FREE */
+/* A seat of event became (not) FREE: keeps the event's trees, if built. */
+void hf_rows_seat_free(struct hf_sm *sm, uint32_t event, uint32_t seat, bool free);
 int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap);
 struct hf_resolved;
 /* Appends best.count chosen seats of event to res (new seats) after its

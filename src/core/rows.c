@@ -5,18 +5,20 @@
  * seats", "Orphan rule") is the contract, in words; this file is one way
  * to compute it fast, tests/sim/model.c another, naive, one.
  *
- * Owns: sm->rows, sm->row_tree, sm->row_max, sm->row_seat, sm->seat_at,
- * sm->seat_row (and the sort scratch). All of it is derived from the
- * seats: the rows are laid out once per event at EVENT_CREATE
- * (hf_rows_build, O(n log n)) and again on snapshot load; row.n_free is
- * kept by hf_rows_seat_free on every change of a seat between FREE and
- * not FREE (hf_catalog_seat_set calls it). The trees of an event (below)
- * are built the first time best available chooses in it (O(seats), once)
- * and kept current from then on: an event nobody asks to choose pays
- * nothing per seat change (a tree update is O(log row length), ~14 levels
- * for a 10,000-seat general-admission row). Built or not, they are a
- * function of the seats' states, so replay and snapshots are unaffected
- * (a loaded snapshot builds them again when first needed).
+ * Owns: sm->event_rows, sm->rows, sm->row_tree, sm->row_max, sm->row_seat,
+ * sm->seat_at (and the sort scratch). All of it is derived from the
+ * seats, and made only when first needed: an event's rows are laid out
+ * (rows_layout, O(n log n)) the first time the orphan rule or best
+ * available looks at them, its trees (below) built (rows_index, O(n)) the
+ * first time best available chooses in it, and from then on every change
+ * of a seat between FREE and not FREE keeps them (hf_catalog_seat_set
+ * calls hf_rows_seat_free). An event nobody asks to choose costs nothing
+ * per seat change and no memory (a tree update is O(log row length): ~14
+ * levels for a 10,000-seat general-admission row). Made or not, they are a
+ * function of the seats, so replay and snapshots are unaffected (a loaded
+ * snapshot makes them again when first needed). Each event owns fixed
+ * ranges of the tables (internal.h, struct hf_event_rows), so nothing is
+ * allocated or counted globally.
  *
  * Layout. An event's rows are laid out one after the other in row_seat[],
  * in the order best available prefers them (by the seat-list index of
@@ -192,9 +194,11 @@ static uint32_t row_longest(const struct hf_sm *sm, const struct hf_row *row)
 static void tree_build(struct hf_sm *sm, struct hf_row *row)
 {
 	struct hf_run *t = &sm->row_tree[row->tree];
+	row->n_free = 0;
 	for (uint32_t i = 0; i < row->cap; i++) {
 		uint32_t v = i < row->len && sm->seats[sm->row_seat[row->first + i]].state == HF_SEAT_FREE;
 		t[row->cap + i] = (struct hf_run){v, v, v};
+		row->n_free += v;
 	}
 	uint32_t half = 1;
 	for (uint32_t level = row->cap; level > 1; level /= 2, half *= 2)
@@ -213,10 +217,14 @@ static uint32_t pow2_ge(uint32_t n)
 
 /* ---- building ---------------------------------------------------------- */
 
-void hf_rows_build(struct hf_sm *sm, uint32_t event)
+/* Lays out the event's rows (first need: best available, or the orphan
+ * rule). O(n log n) for n seats, once. */
+static void rows_layout(struct hf_sm *sm, uint32_t event)
 {
-	const struct hf_event *evt = &sm->events[event];
 	struct hf_event_rows *ev = &sm->event_rows[event];
+	if (ev->built)
+		return;
+	const struct hf_event *evt = &sm->events[event];
 	uint32_t n = evt->n_seats, f = evt->first_seat;
 	HF_ASSERT(n <= HF_EVENT_SEATS_MAX);
 	uint32_t *by_name = sm->sort_a; /* seats by (section, row, number, index) */
@@ -242,20 +250,20 @@ void hf_rows_build(struct hf_sm *sm, uint32_t event)
 		}
 	}
 	heapsort_u32(sm, border, nb, block_less);
-	ev->first_row = sm->n_rows;
+	ev->first_row = f;
 	ev->n_rows = nb;
-	uint32_t pos = f;
+	ev->rows_tree = 4 * f;
+	ev->rows_cap = pow2_ge(nb);
+	uint32_t pos = f, tree = 4 * f;
 	for (uint32_t k = 0; k < nb; k++) {
 		uint32_t b = border[k];
 		uint32_t start = bstart[b], end = b + 1 < nb ? bstart[b + 1] : n;
-		HF_ASSERT(sm->n_rows < sm->cfg.max_seats);
-		struct hf_row *row = &sm->rows[sm->n_rows];
+		struct hf_row *row = &sm->rows[f + k];
 		row->first = pos;
 		row->len = end - start;
 		row->cap = pow2_ge(row->len);
-		row->tree = sm->row_tree_used;
-		HF_ASSERT((uint64_t)row->tree + 2u * row->cap <= 4ull * sm->cfg.max_seats);
-		sm->row_tree_used += 2 * row->cap;
+		row->tree = tree;
+		tree += 2 * row->cap;
 		row->n_free = 0;
 		row->longest = 0;
 		row->event = event;
@@ -265,26 +273,22 @@ void hf_rows_build(struct hf_sm *sm, uint32_t event)
 			uint32_t s = by_name[i];
 			sm->row_seat[pos] = s;
 			sm->seat_at[s] = pos;
-			sm->seat_row[s] = sm->n_rows;
-			row->n_free += sm->seats[s].state == HF_SEAT_FREE;
 			if (sm->seats[s].category != row->category)
 				row->category = HF_ROW_MIXED;
 			pos++;
 		}
-		sm->n_rows++;
 	}
-	HF_ASSERT(pos == f + n);
-	ev->rows_cap = pow2_ge(nb);
-	ev->rows_tree = sm->row_max_used;
-	HF_ASSERT((uint64_t)ev->rows_tree + 2u * ev->rows_cap <= 4ull * sm->cfg.max_seats);
-	sm->row_max_used += 2 * ev->rows_cap;
+	HF_ASSERT(pos == f + n && tree <= 4 * (f + n) && 2 * ev->rows_cap <= 4 * n);
+	ev->built = true;
 	ev->indexed = false;
 }
 
-/* Builds the event's trees from its seats' states (first use). */
+/* Builds the event's trees from its seats' states (first use by best
+ * available); from then on every seat change keeps them. O(n). */
 static void rows_index(struct hf_sm *sm, uint32_t event)
 {
 	struct hf_event_rows *ev = &sm->event_rows[event];
+	rows_layout(sm, event);
 	if (ev->indexed)
 		return;
 	for (uint32_t r = ev->first_row; r < ev->first_row + ev->n_rows; r++)
@@ -293,15 +297,34 @@ static void rows_index(struct hf_sm *sm, uint32_t event)
 	ev->indexed = true;
 }
 
-void hf_rows_seat_free(struct hf_sm *sm, uint32_t seat, bool free)
+/* The row of a seat of a laid-out event: the last row starting at or
+ * before its position (rows are laid out in position order). */
+static uint32_t row_of(const struct hf_sm *sm, uint32_t event, uint32_t seat)
 {
-	struct hf_row *row = &sm->rows[sm->seat_row[seat]];
+	const struct hf_event_rows *ev = &sm->event_rows[event];
+	HF_ASSERT(ev->built);
+	uint32_t pos = sm->seat_at[seat];
+	uint32_t lo = ev->first_row, hi = ev->first_row + ev->n_rows;
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (sm->rows[mid].first <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void hf_rows_seat_free(struct hf_sm *sm, uint32_t event, uint32_t seat, bool free)
+{
+	if (!sm->event_rows[event].indexed)
+		return;
+	struct hf_row *row = &sm->rows[row_of(sm, event, seat)];
 	if (free)
 		row->n_free++;
 	else
 		row->n_free--;
-	if (sm->event_rows[row->event].indexed)
-		tree_set(sm, row, sm->seat_at[seat] - row->first, free);
+	tree_set(sm, row, sm->seat_at[seat] - row->first, free);
 }
 
 /* ---- choosing ---------------------------------------------------------- */
@@ -436,15 +459,15 @@ static struct pick first_row_with(const struct hf_sm *sm, const struct want *w, 
 	return (struct pick){0};
 }
 
-static void take_out(struct hf_sm *sm, uint32_t seat)
+static void take_out(struct hf_sm *sm, uint32_t event, uint32_t seat)
 {
-	struct hf_row *row = &sm->rows[sm->seat_row[seat]];
+	struct hf_row *row = &sm->rows[row_of(sm, event, seat)];
 	tree_set(sm, row, sm->seat_at[seat] - row->first, false);
 }
 
-static void put_back(struct hf_sm *sm, uint32_t seat)
+static void put_back(struct hf_sm *sm, uint32_t event, uint32_t seat)
 {
-	struct hf_row *row = &sm->rows[sm->seat_row[seat]];
+	struct hf_row *row = &sm->rows[row_of(sm, event, seat)];
 	uint32_t i = sm->seat_at[seat] - row->first;
 	if (!leaf_free(sm, row, i))
 		tree_set(sm, row, i, true);
@@ -481,7 +504,7 @@ static void add_chosen(struct hf_sm *sm, struct hf_resolved *res, uint32_t event
 	res->new_seat[res->n_seats] = true;
 	res->n_seats++;
 	if (out)
-		take_out(sm, seat);
+		take_out(sm, event, seat);
 }
 
 enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_best *best,
@@ -507,8 +530,8 @@ enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_
 			continue;
 		uint32_t s = res->seat[i];
 		HF_ASSERT(sm->seats[s].state == HF_SEAT_FREE);
-		own += row_matches(&w, &sm->rows[sm->seat_row[s]]) && seat_matches(sm, &w, s);
-		take_out(sm, s);
+		own += row_matches(&w, &sm->rows[row_of(sm, event, s)]) && seat_matches(sm, &w, s);
+		take_out(sm, event, s);
 	}
 	enum hf_result rc = HF_OK;
 	*together = false;
@@ -577,7 +600,7 @@ restore:
 	 * chosen ones that were (each put_back is a no-op on a seat left in). */
 	for (uint32_t i = 0; i < res->n_seats; i++)
 		if (res->seat_event[i] == event && res->new_seat[i])
-			put_back(sm, res->seat[i]);
+			put_back(sm, event, res->seat[i]);
 	return rc;
 }
 
@@ -614,8 +637,9 @@ enum hf_result hf_rows_orphan_check(struct hf_sm *sm, const struct hf_resolved *
 		if (!res->new_seat[i] ||
 		    sm->events[res->seat_event[i]].orphan_rule != HF_ORPHAN_NO_SINGLE_GAPS)
 			continue;
-		uint32_t seat = res->seat[i];
-		const struct hf_row *row = &sm->rows[sm->seat_row[seat]];
+		uint32_t seat = res->seat[i], event = res->seat_event[i];
+		rows_layout(sm, event);
+		const struct hf_row *row = &sm->rows[row_of(sm, event, seat)];
 		int64_t at = (int64_t)sm->seat_at[seat] - row->first;
 		for (int dir = -1; dir <= 1; dir += 2) {
 			int64_t x = at + dir, o = at + 2 * dir;
@@ -647,26 +671,30 @@ enum hf_result hf_rows_orphan_check(struct hf_sm *sm, const struct hf_resolved *
 
 int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 {
-	uint32_t next_row = 0, tree_at = 0, max_at = 0;
 	for (uint32_t e = 0; e < sm->n_events; e++) {
 		const struct hf_event *evt = &sm->events[e];
 		const struct hf_event_rows *ev = &sm->event_rows[e];
-		CHECK(ev->first_row == next_row && ev->n_rows <= evt->n_seats &&
-			      (evt->n_seats == 0 || ev->n_rows > 0),
-		      "event %u rows do not follow the previous event's", e);
-		uint32_t pos = evt->first_seat, prev_min = 0;
+		if (!ev->built) {
+			CHECK(!ev->indexed, "event %u has trees but no rows", e);
+			continue;
+		}
+		CHECK(ev->first_row == evt->first_seat && ev->n_rows >= 1 &&
+			      ev->n_rows <= evt->n_seats && ev->rows_tree == 4 * evt->first_seat &&
+			      ev->rows_cap == pow2_ge(ev->n_rows),
+		      "event %u: its rows are out of place", e);
+		uint32_t pos = evt->first_seat, tree = 4 * evt->first_seat, prev_min = 0;
 		for (uint32_t r = ev->first_row; r < ev->first_row + ev->n_rows; r++) {
 			const struct hf_row *row = &sm->rows[r];
 			CHECK(row->first == pos && row->len >= 1 &&
 				      row->len <= evt->first_seat + evt->n_seats - pos &&
-				      row->cap == pow2_ge(row->len) && row->tree == tree_at,
+				      row->cap == pow2_ge(row->len) && row->tree == tree && row->event == e,
 			      "row %u of event %u is out of place", r, e);
 			uint32_t n_free = 0, min = UINT32_MAX;
 			bool mixed = false;
 			for (uint32_t i = 0; i < row->len; i++) {
 				uint32_t s = sm->row_seat[row->first + i];
 				CHECK(s >= evt->first_seat && s - evt->first_seat < evt->n_seats &&
-					      sm->seat_at[s] == row->first + i && sm->seat_row[s] == r,
+					      sm->seat_at[s] == row->first + i,
 				      "row %u position %u does not hold its seat", r, i);
 				const struct hf_seat *st = &sm->seats[s];
 				CHECK(st->section == row->section, "row %u mixes sections", r);
@@ -686,15 +714,14 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 			CHECK(row->category ==
 				      (mixed ? HF_ROW_MIXED : sm->seats[sm->row_seat[row->first]].category),
 			      "row %u has the wrong category", r);
-			CHECK(n_free == row->n_free, "row %u counts %u free seats, has %u", r,
-			      row->n_free, n_free);
-			CHECK(row->event == e, "row %u names event %u, is of %u", r, row->event, e);
 			CHECK(r == ev->first_row || min > prev_min, "rows of event %u are out of order", e);
 			prev_min = min;
 			pos += row->len;
-			tree_at += 2 * row->cap;
+			tree += 2 * row->cap;
 			if (!ev->indexed)
 				continue;
+			CHECK(n_free == row->n_free, "row %u counts %u free seats, has %u", r,
+			      row->n_free, n_free);
 			CHECK(row->longest == sm->row_tree[row->tree + 1].best,
 			      "row %u: longest run %u, its tree says %u", r, row->longest,
 			      sm->row_tree[row->tree + 1].best);
@@ -710,10 +737,6 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 				}
 		}
 		CHECK(pos == evt->first_seat + evt->n_seats, "event %u rows do not cover its seats", e);
-		CHECK(ev->rows_cap == pow2_ge(ev->n_rows) && ev->rows_tree == max_at,
-		      "event %u: its row tree is out of place", e);
-		max_at += 2 * ev->rows_cap;
-		next_row += ev->n_rows;
 		if (!ev->indexed)
 			continue;
 		const uint32_t *t = &sm->row_max[ev->rows_tree];
@@ -725,7 +748,5 @@ int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 			CHECK(t[k] == (t[2 * k] > t[2 * k + 1] ? t[2 * k] : t[2 * k + 1]),
 			      "event %u: row tree node %u is stale", e, k);
 	}
-	CHECK(next_row == sm->n_rows && tree_at == sm->row_tree_used && max_at == sm->row_max_used,
-	      "row counters are wrong");
 	return 0;
 }
