@@ -72,6 +72,12 @@ static void sift(const struct hf_sm *sm, uint32_t *a, uint32_t root, uint32_t n,
 
 static void heapsort_u32(const struct hf_sm *sm, uint32_t *a, uint32_t n, less_fn less)
 {
+	/* Seat lists usually come row by row already: then one pass is all. */
+	uint32_t k = 1;
+	while (k < n && less(sm, a[k - 1], a[k]))
+		k++;
+	if (k >= n)
+		return;
 	for (uint32_t i = n / 2; i-- > 0;)
 		sift(sm, a, i, n, less);
 	for (uint32_t end = n; end-- > 1;) {

@@ -149,7 +149,8 @@ static void event_rows(struct hf_sm *sm, const char *id, uint32_t n, int64_t now
 /* (d) best available of 2-4 seats on an event of n seats kept ~85% held:
  * commands (holds and releases) per second over `holds` holds; *ok_out the
  * holds that got seats, *together_out those side by side. */
-static double bench_best(uint32_t n, uint32_t holds, uint64_t *ok_out, uint64_t *together_out)
+static double bench_best(uint32_t n, uint32_t holds, uint64_t *ok_out, uint64_t *together_out,
+			 double *first_ms)
 {
 	uint32_t keep = (uint32_t)(0.85 * n / 3); /* 3 seats a hold on average */
 	struct hf_sm *sm = sm_new(n, keep + 1024);
@@ -164,6 +165,11 @@ static double bench_best(uint32_t n, uint32_t holds, uint64_t *ok_out, uint64_t 
 	uint64_t x = 88172645463325252ull, commands = 0, ok = 0, together = 0;
 	double t0 = now_s();
 	for (uint32_t i = 0; i < holds; i++) {
+		if (i == 1) { /* the first choice lays out the rows and builds the trees */
+			*first_ms = (now_s() - t0) * 1e3;
+			t0 = now_s();
+			commands = 0;
+		}
 		if (used == keep) {
 			release.u.hold_op.hold = ring[head];
 			hf_sm_apply(sm, 1000, &release, &reply);
@@ -217,6 +223,10 @@ static double bench_best_last_row(uint32_t n, uint32_t attempts)
 	struct hf_cmd hold = {.type = HF_CMD_HOLD_CREATE, .customer = hf_str_c("late")};
 	hold.u.lines.best = (struct hf_best){hf_str_c("stadium"), {0}, {0}, 2};
 	struct hf_cmd release = {.type = HF_CMD_HOLD_RELEASE, .customer = hf_str_c("late")};
+	hf_sm_apply(sm, 1000, &hold, &reply); /* the first choice builds the index */
+	must(&reply, "last-row hold");
+	release.u.hold_op.hold = reply.booking.id;
+	hf_sm_apply(sm, 1000, &release, &reply);
 	double t0 = now_s();
 	for (uint32_t i = 0; i < attempts; i++) {
 		hf_sm_apply(sm, 1000, &hold, &reply);
@@ -383,7 +393,7 @@ int main(int argc, char **argv)
 		runs = 5;
 	uint32_t scale = quick ? 10 : 1;
 	double hot[99], seats[99], expire[99], hold_bytes[99];
-	double best10k[99], best200k[99], last10k[99], last200k[99];
+	double best10k[99], best200k[99], last10k[99], last200k[99], first10k[99], first200k[99];
 	uint64_t seats_ok = 0, b10_ok = 0, b10_tog = 0, b200_ok = 0, b200_tog = 0;
 	for (int r = 0; r < runs; r++) {
 		if (WANT("hot"))
@@ -392,8 +402,8 @@ int main(int argc, char **argv)
 			seats[r] = bench_seats(2000000 / scale, &seats_ok);
 		if (WANT("best")) {
 			string_bytes_per_seat = 24;
-			best10k[r] = bench_best(10000, 1000000 / scale, &b10_ok, &b10_tog);
-			best200k[r] = bench_best(200000, 1000000 / scale, &b200_ok, &b200_tog);
+			best10k[r] = bench_best(10000, 1000000 / scale, &b10_ok, &b10_tog, &first10k[r]);
+			best200k[r] = bench_best(200000, 1000000 / scale, &b200_ok, &b200_tog, &first200k[r]);
 			last10k[r] = bench_best_last_row(10000, 200000 / scale);
 			last200k[r] = bench_best_last_row(200000, 50000 / scale);
 			string_bytes_per_seat = 4;
@@ -414,6 +424,8 @@ int main(int argc, char **argv)
 		printf("  best   2-4 seats, 200k seats ~85%% held  %12.0f commands/s (%llu of %u holds got seats, %llu together)\n",
 		       median(best200k, runs), (unsigned long long)b200_ok, 1000000 / scale,
 		       (unsigned long long)b200_tog);
+		printf("  best   the first choice in an event       %12.2f ms (10k seats), %.2f ms (200k seats)\n",
+		       median(first10k, runs), median(first200k, runs));
 		printf("  best   2 seats, only the last row free   %12.0f commands/s (10k seats: 200 rows)\n",
 		       median(last10k, runs));
 		printf("  best   2 seats, only the last row free   %12.0f commands/s (200k seats: 4,000 rows)\n",
