@@ -258,7 +258,8 @@ struct hf_sm {
 	uint32_t *row_max;     /* per event: a max tree over its rows' longest runs */
 	uint32_t *row_seat;    /* position -> seat */
 	uint32_t *seat_at;     /* seat -> position */
-	uint32_t *sort_a, *sort_b, *sort_c, *sort_d; /* HF_EVENT_SEATS_MAX each: building rows */
+	uint32_t *sort_a, *sort_b, *sort_c, *sort_d; /* min(HF_EVENT_SEATS_MAX, max_seats) each:
+						       * laying out rows */
 
 	/* hf_sm_check's scratch, allocated at init so checks never allocate. */
 	uint64_t *check_item_held, *check_item_sold;

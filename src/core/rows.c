@@ -232,7 +232,7 @@ static void rows_layout(struct hf_sm *sm, uint32_t event)
 		return;
 	const struct hf_event *evt = &sm->events[event];
 	uint32_t n = evt->n_seats, f = evt->first_seat;
-	HF_ASSERT(n <= HF_EVENT_SEATS_MAX);
+	HF_ASSERT(n <= HF_EVENT_SEATS_MAX && n <= sm->cfg.max_seats); /* the sort scratch's size */
 	uint32_t *by_name = sm->sort_a; /* seats by (section, row, number, index) */
 	uint32_t *bstart = sm->sort_b;  /* block k starts at by_name[bstart[k]] */
 	uint32_t *bmin = sm->sort_c;    /* and its first-listed seat */

@@ -108,7 +108,8 @@ static size_t memory_of(const struct hf_sm_config *c)
 	n += (size_t)c->idem_entries * (sizeof(struct hf_idem_entry) + 24) + c->idem_bytes;
 	/* rows: at most one per seat, trees of at most 4 nodes per seat */
 	n += (size_t)c->max_seats * (sizeof(struct hf_row) + 4 * sizeof(struct hf_run) + 16 + 8);
-	n += (size_t)HF_EVENT_SEATS_MAX * 16 + (size_t)c->max_events * sizeof(struct hf_event_rows);
+	n += (size_t)(c->max_seats < HF_EVENT_SEATS_MAX ? c->max_seats : HF_EVENT_SEATS_MAX) * 16 +
+	     (size_t)c->max_events * sizeof(struct hf_event_rows);
 	return n;
 }
 
@@ -158,10 +159,12 @@ struct hf_sm *hf_sm_init(const struct hf_sm_config *cfg, char *err, size_t err_c
 	sm->row_seat = hf_mem_table(c->max_seats, sizeof(uint32_t));
 	sm->row_max = hf_mem_table((size_t)c->max_seats * 4, sizeof(uint32_t));
 	sm->seat_at = hf_mem_table(c->max_seats, sizeof(uint32_t));
-	sm->sort_a = hf_mem_table(HF_EVENT_SEATS_MAX, sizeof(uint32_t));
-	sm->sort_b = hf_mem_table(HF_EVENT_SEATS_MAX, sizeof(uint32_t));
-	sm->sort_c = hf_mem_table(HF_EVENT_SEATS_MAX, sizeof(uint32_t));
-	sm->sort_d = hf_mem_table(HF_EVENT_SEATS_MAX, sizeof(uint32_t));
+	/* Laying out rows sorts one event's seats: no more than max_seats. */
+	uint32_t sort_n = c->max_seats < HF_EVENT_SEATS_MAX ? c->max_seats : HF_EVENT_SEATS_MAX;
+	sm->sort_a = hf_mem_table(sort_n, sizeof(uint32_t));
+	sm->sort_b = hf_mem_table(sort_n, sizeof(uint32_t));
+	sm->sort_c = hf_mem_table(sort_n, sizeof(uint32_t));
+	sm->sort_d = hf_mem_table(sort_n, sizeof(uint32_t));
 	if (!sm->rows || !sm->event_rows || !sm->row_tree || !sm->row_max || !sm->row_seat || !sm->seat_at ||
 	    !sm->sort_a || !sm->sort_b || !sm->sort_c || !sm->sort_d)
 		goto oom;
