@@ -57,7 +57,8 @@ static void not_found(struct hf_req *r, const char *what)
 }
 
 static void event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name, int64_t starts,
-			 uint32_t ttl, uint32_t maxpc, int64_t opens, int64_t closes, uint32_t n)
+			 uint32_t ttl, uint32_t maxpc, int64_t opens, int64_t closes, uint8_t rule,
+			 uint32_t n)
 {
 	hf_jw_key(jw, "id");
 	jw_hstr(jw, id);
@@ -77,6 +78,8 @@ static void event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name,
 		hf_jw_key(jw, "sale_closes_at");
 		hf_jw_time(jw, closes);
 	}
+	hf_jw_key(jw, "orphan_rule");
+	hf_jw_cstr(jw, rule < HF_ORPHAN_RULE_COUNT ? hf_jsonin_orphan_rules[rule] : "allow");
 	hf_jw_key(jw, "seat_count");
 	hf_jw_u64(jw, n);
 }
@@ -95,7 +98,7 @@ static void read_event(struct hf_request *q, const struct hf_sm *sm, int64_t now
 	r->status = 200;
 	hf_jw_obj(jw);
 	event_fields(jw, e.id, e.name, e.starts_at_ms, e.hold_ttl_s, e.max_per_customer,
-		     e.sale_opens_at_ms, e.sale_closes_at_ms, e.n_seats);
+		     e.sale_opens_at_ms, e.sale_closes_at_ms, e.orphan_rule, e.n_seats);
 	hf_jw_key(jw, "counts");
 	hf_jw_obj(jw);
 	for (int s = 0; s < 4; s++) {
@@ -360,6 +363,17 @@ static int prep_hold_op(struct hf_req *r)
 	return HF_SUBMIT;
 }
 
+/* A late payment is the admin's to accept (a customer cannot revive an
+ * expired hold by asking). */
+static int prep_confirm(struct hf_req *r)
+{
+	if (r->ereq.cmd.u.hold_op.accept_late && !r->admin) {
+		hf_render_error(r, 403, "forbidden", "accept_late needs the admin key");
+		return HF_ANSWERED;
+	}
+	return prep_hold_op(r);
+}
+
 static int prep_order_op(struct hf_req *r)
 {
 	if (prep_booking_id(r, 'o') == HF_ANSWERED)
@@ -510,7 +524,7 @@ static void ok_event(struct hf_req *r)
 	struct hf_jw *jw = &r->out;
 	hf_jw_obj(jw);
 	event_fields(jw, e->id, e->name, e->starts_at_ms, e->hold_ttl_s, e->max_per_customer,
-		     e->sale_opens_at_ms, e->sale_closes_at_ms, e->n_seats);
+		     e->sale_opens_at_ms, e->sale_closes_at_ms, e->orphan_rule, e->n_seats);
 	hf_jw_obj_end(jw);
 }
 
@@ -601,9 +615,9 @@ static const struct hf_route routes[] = {
 	{"POST", "/holds/{id}/add", CUS, HF_BODY_LINES, HF_CMD_HOLD_ADD, 200, BODY, prep_hold_lines, NULL, NULL},
 	{"POST", "/holds/{id}/remove", CUS, HF_BODY_LINES, HF_CMD_HOLD_REMOVE, 200, BODY, prep_hold_lines, NULL, NULL},
 	{"POST", "/holds/{id}/extend", CUS, HF_BODY_EXTEND, HF_CMD_HOLD_EXTEND, 200, BODY, prep_hold_op, NULL, NULL},
-	{"POST", "/holds/{id}/confirm", CUS, HF_BODY_ACT, HF_CMD_HOLD_CONFIRM, 200, BODY, prep_hold_op, NULL, NULL},
+	{"POST", "/holds/{id}/confirm", CUS, HF_BODY_CONFIRM, HF_CMD_HOLD_CONFIRM, 200, BODY, prep_confirm, NULL, NULL},
 	{"DELETE", "/holds/{id}", CUS, HF_BODY_ACT, HF_CMD_HOLD_RELEASE, 200, BODY, prep_hold_op, NULL, NULL},
-	{"POST", "/orders", CUS, HF_BODY_LINES, HF_CMD_ORDER_CREATE, 201, BODY, NULL, NULL, NULL},
+	{"POST", "/orders", CUS, HF_BODY_ORDER, HF_CMD_ORDER_CREATE, 201, BODY, NULL, NULL, NULL},
 	{"GET", "/orders/{id}", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_order_read, read_order, NULL},
 	{"POST", "/orders/{id}/cancel", CUS, HF_BODY_ACT, HF_CMD_ORDER_CANCEL, 200, BODY, prep_order_op, NULL, NULL},
 	{"POST", "/orders/{id}/status", ADM, HF_BODY_STATUS, HF_CMD_ORDER_STATUS, 200, BODY, prep_order_op, NULL, NULL},

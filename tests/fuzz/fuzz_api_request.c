@@ -253,7 +253,7 @@ static void parsed_free(struct parsed *q)
  * codes (NULL-terminated). */
 static const struct {
 	uint16_t status;
-	const char *codes[10];
+	const char *codes[12];
 } status_codes[] = {
 	{200, {NULL}},
 	{201, {NULL}},
@@ -264,7 +264,7 @@ static const struct {
 	{405, {"bad_request", NULL}},
 	{409, {"seats_unavailable", "insufficient_stock", "hold_expired", "hold_not_active",
 	       "invalid_transition", "limit_exceeded", "sale_closed", "idempotency_key_reused",
-	       "already_exists", NULL}},
+	       "already_exists", "orphan_seat", NULL}},
 	{413, {"payload_too_large", NULL}},
 	{415, {"bad_request", NULL}},
 	{431, {"payload_too_large", NULL}},
