@@ -392,8 +392,9 @@ int hf_httpd_respond(struct hf_httpd_conn *c, unsigned status, const char *heade
 	c->close_after = !keep;
 	size_t cap = 160 + headers_len;
 	c->head_buf = malloc(cap);
-	if (!c->head_buf) {
-		c->close_after = true;
+	if (!c->head_buf) { /* the connection goes, as if its client had left */
+		h2o_socket_close(c->sock);
+		c->sock = NULL;
 		return -1;
 	}
 	const char *conn = !keep ? "Connection: close\r\n" : c->minor == 0 ? "Connection: keep-alive\r\n" : "";
@@ -590,7 +591,7 @@ static void parse_head(struct hf_httpd_conn *c)
 	int v = d->h.head(d->h.ctx, c->user, c, &h, &body_max);
 	c->in_head_with_body = false;
 	if (v == HF_HTTPD_ANSWERED) {
-		HF_ASSERT(c->done && (!has_body || c->close_after));
+		HF_ASSERT(c->done && (!has_body || c->close_after || !c->sock));
 		c->in_request = false;
 		if (c->sock)
 			h2o_buffer_consume(&c->sock->input, has_body ? c->sock->input->size : (size_t)n);
