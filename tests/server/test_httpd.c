@@ -210,6 +210,33 @@ static void wait_for(atomic_int *v, int at_least)
 	assert_true(atomic_load(v) >= at_least);
 }
 
+/* A new connection asking for a stream; returns the stream once the
+ * handler has it (the n-th, counting from 0). */
+static struct hf_httpd_stream *open_stream(struct hf_httpd *d, int *fd /* out */, int n)
+{
+	*fd = client(d);
+	send_all(*fd, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
+	wait_for(&n_streams, n + 1);
+	return streams[n];
+}
+
+/* A request on a new connection is answered (the server is not stalled). */
+static void assert_pong(struct hf_httpd *d)
+{
+	int fd = client(d);
+	send_all(fd, "GET /ping HTTP/1.1\r\nHost: h\r\n\r\n");
+	char buf[1024];
+	read_until(fd, buf, sizeof(buf), "pong");
+	assert_non_null(strstr(buf, "200 OK"));
+	close(fd);
+}
+
+static void stop(struct hf_httpd *d)
+{
+	hf_httpd_quiesce(d);
+	hf_httpd_stop(d);
+}
+
 /* ---- tests ------------------------------------------------------------------ */
 
 struct waker {
@@ -252,8 +279,7 @@ static void test_parked_requests_woken_from_another_thread(void **state)
 		assert_true(a < b); /* in order */
 		close(fds[i]);
 	}
-	hf_httpd_quiesce(d);
-	hf_httpd_stop(d);
+	stop(d);
 }
 
 /* A client that leaves while its request is parked: the wake still comes,
@@ -270,17 +296,11 @@ static void test_client_gone_while_parked(void **state)
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd); /* a reset */
 	/* the layer sees it: a new request on another connection still works */
-	int fd2 = client(d);
-	send_all(fd2, "GET /ping HTTP/1.1\r\nHost: h\r\n\r\n");
-	char buf[1024];
-	read_until(fd2, buf, sizeof(buf), "pong");
-	assert_non_null(strstr(buf, "200 OK"));
+	assert_pong(d);
 	struct waker w = {0, 1};
 	wake_range(&w);
 	wait_for(&n_sent_fail, 1);
-	close(fd2);
-	hf_httpd_quiesce(d);
-	hf_httpd_stop(d);
+	stop(d);
 }
 
 /* A stream: the head, then what another thread writes, in order; it ends
@@ -289,10 +309,8 @@ static void test_stream_written_from_another_thread(void **state)
 {
 	(void)state;
 	struct hf_httpd *d = start(100, 10, 65536);
-	int fd = client(d);
-	send_all(fd, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
-	wait_for(&n_streams, 1);
-	struct hf_httpd_stream *s = streams[0];
+	int fd;
+	struct hf_httpd_stream *s = open_stream(d, &fd, 0);
 	char msg[64];
 	for (int i = 0; i < 100; i++) {
 		snprintf(msg, sizeof(msg), "data: %d\n\n", i);
@@ -317,8 +335,7 @@ static void test_stream_written_from_another_thread(void **state)
 	assert_int_equal(*p, 0);
 	hf_httpd_stream_release(s);
 	close(fd);
-	hf_httpd_quiesce(d);
-	hf_httpd_stop(d);
+	stop(d);
 }
 
 /* A client that does not read: writes are accepted up to the bound (plus
@@ -328,10 +345,8 @@ static void test_stream_cut_when_client_does_not_read(void **state)
 {
 	(void)state;
 	struct hf_httpd *d = start(100, 10, 16384);
-	int fd = client(d);
-	send_all(fd, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
-	wait_for(&n_streams, 1);
-	struct hf_httpd_stream *s = streams[0];
+	int fd;
+	struct hf_httpd_stream *s = open_stream(d, &fd, 0);
 	char chunk[1024];
 	memset(chunk, 'x', sizeof(chunk));
 	size_t accepted = 0;
@@ -355,17 +370,11 @@ static void test_stream_cut_when_client_does_not_read(void **state)
 		nanosleep(&ts, NULL);
 	}
 	assert_int_equal(st.streams_cut, 1);
-	int fd2 = client(d);
-	send_all(fd2, "GET /ping HTTP/1.1\r\nHost: h\r\n\r\n");
-	char buf[1024];
-	read_until(fd2, buf, sizeof(buf), "pong");
-	assert_non_null(strstr(buf, "200 OK"));
+	assert_pong(d);
 	assert_true(at_eof(fd));
 	hf_httpd_stream_release(s);
 	close(fd);
-	close(fd2);
-	hf_httpd_quiesce(d);
-	hf_httpd_stop(d);
+	stop(d);
 }
 
 /* Budgets: with room for 2 connections and 2 streams, 2 streams leave both
@@ -375,10 +384,9 @@ static void test_streams_have_their_own_budget(void **state)
 {
 	(void)state;
 	struct hf_httpd *d = start(2, 2, 65536);
-	int s1 = client(d), s2 = client(d);
-	send_all(s1, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
-	send_all(s2, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
-	wait_for(&n_streams, 2);
+	int s1, s2;
+	open_stream(d, &s1, 0);
+	open_stream(d, &s2, 1);
 	char buf[1024];
 	int c1 = client(d);
 	send_all(c1, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -398,8 +406,7 @@ static void test_streams_have_their_own_budget(void **state)
 	close(s2);
 	close(c1);
 	close(c2);
-	hf_httpd_quiesce(d);
-	hf_httpd_stop(d);
+	stop(d);
 }
 
 /* Stopping the server ends every stream cleanly: what was queued is sent,
@@ -408,13 +415,10 @@ static void test_stop_ends_streams_cleanly(void **state)
 {
 	(void)state;
 	struct hf_httpd *d = start(100, 10, 65536);
-	int fd = client(d);
-	send_all(fd, "GET /stream HTTP/1.1\r\nHost: h\r\n\r\n");
-	wait_for(&n_streams, 1);
-	struct hf_httpd_stream *s = streams[0];
+	int fd;
+	struct hf_httpd_stream *s = open_stream(d, &fd, 0);
 	assert_int_equal(hf_httpd_stream_write(s, "data: last\n\n", 12), 0);
-	hf_httpd_quiesce(d);
-	hf_httpd_stop(d);
+	stop(d);
 	assert_int_equal(hf_httpd_stream_write(s, "x", 1), -1);
 	hf_httpd_stream_release(s);
 	char buf[4096];
