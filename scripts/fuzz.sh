@@ -85,7 +85,7 @@ UBSAN_SUPP=tests/fuzz/ubsan.supp
 CFLAGS=(-std=c11 -D_GNU_SOURCE -fno-strict-aliasing -g -O1 -Wall -Wextra
         -fsanitize=address,undefined -fno-sanitize-recover=all
         -fsanitize-recover=pointer-overflow
-        -fno-omit-frame-pointer -Isrc -Itests/fuzz)
+        -fno-omit-frame-pointer -Isrc -Itests/fuzz $(pkg-config --cflags-only-I libpq))
 build_log="$B/build.log"
 : >"$build_log"
 srcs=(src/base/*.c src/core/*.c src/wal/*.c tests/fuzz/fuzz_common.c tests/fuzz/memfs.c)
@@ -97,7 +97,13 @@ if [ $need_server -eq 1 ] || [ $seed_corpus -eq 1 ]; then
   for s in src/engine/*.c src/server/*.c; do
     [ "$s" = src/server/main.c ] || srcs+=("$s")
   done
-  server_libs=(-lmicrohttpd -ljansson -lcrypto)
+  # the PostgreSQL engine's SQL, compiled in (as src/engine/meson.build does)
+  mkdir -p "$B/gen"
+  for q in schema queries; do
+    python3 src/engine/sql/embed.py src/engine/sql/$q.sql "$B/gen/pg_${q}_sql.c" "hf_pg_${q}_sql"
+    srcs+=("$B/gen/pg_${q}_sql.c")
+  done
+  server_libs=(-lmicrohttpd -ljansson -lcrypto -lpq)
 fi
 # Objects built with other flags (an older fuzz.sh) are rebuilt.
 flags_stamp="$B/obj/cflags"
@@ -108,7 +114,7 @@ fi
 objs=()
 for s in "${srcs[@]}"; do
   o="$B/obj/$(echo "$s" | tr / _).o"
-  case "$s" in src/engine/*|src/server/*) server_objs+=("$o") ;; *) objs+=("$o") ;; esac
+  case "$s" in src/engine/*|src/server/*|"$B"/gen/*) server_objs+=("$o") ;; *) objs+=("$o") ;; esac
   # Rebuild when the source or any header it may include is newer.
   if [ ! -f "$o" ] || [ -n "$(find src tests/fuzz -name '*.h' -newer "$o" -print -quit 2>/dev/null)" ] || [ "$s" -nt "$o" ]; then
     "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$o" >>"$build_log" 2>&1 \

@@ -198,11 +198,19 @@ static void cmd_seat_at(const struct hf_cmd *c, uint32_t pos, struct hf_str *eve
 	}
 }
 
+/* The state whose immutable names a reply's indices refer to: asked of the
+ * engine each time (the postgres engine may replace it, engine.h); the
+ * fuzz harness runs without an engine and sets sm. */
+static const struct hf_sm *names(const struct hf_server *s)
+{
+	return s->engine ? hf_engine_sm(s->engine) : s->sm;
+}
+
 static void render_refusal(struct hf_req *r)
 {
 	const struct hf_reply *rp = &r->ereq.reply;
 	const struct hf_cmd *c = &r->ereq.cmd;
-	const struct hf_sm *sm = hf_engine_sm(r->srv->engine); /* may change: engine.h */
+	const struct hf_sm *sm = names(r->srv);
 	struct hf_jw *jw = &r->out;
 	uint8_t res = rp->result;
 	HF_ASSERT(res > HF_OK && res < HF_RESULT_COUNT);
@@ -315,7 +323,7 @@ void hf_render_reply(struct hf_req *r)
 	case HF_REPLY_ORDER:
 		hf_jw_init(&r->out, r->arena);
 		r->status = r->route->ok_status;
-		hf_render_booking(&r->out, hf_engine_sm(r->srv->engine), &rp->booking, rp->kind == HF_REPLY_ORDER, -1);
+		hf_render_booking(&r->out, names(r->srv), &rp->booking, rp->kind == HF_REPLY_ORDER, -1);
 		return;
 	default:
 		HF_ASSERT(r->route->render_ok);
