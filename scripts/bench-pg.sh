@@ -29,7 +29,7 @@ HF_THREADS=${HF_THREADS:-4}
 WORKLOADS=${WORKLOADS:-"hot scarce seats spread"}
 PEER_DIR=${PEER_DIR:-$HERE/../shared/peers/django}
 OUT=${OUT:-$(mktemp -d /tmp/holdfast-bench-pg.XXXXXX)}
-chmod 755 "$OUT"   # the peer runs PostgreSQL as its own user
+mkdir -p "$OUT"; chmod 755 "$OUT"   # the peer runs PostgreSQL as its own user
 export PGPORT=${PGPORT:-55532} APP_PORT=${APP_PORT:-58100} REDIS_PORT=${REDIS_PORT:-56479} NGINX_PORT=${NGINX_PORT:-58180}
 BENCH=$HERE/build/src/tools/holdfast-bench
 HF=$HERE/build/src/server/holdfast
@@ -88,17 +88,21 @@ row() {  # row ROUND WORKLOAD SYSTEM RPS BOOKINGS P50 P99 CHECK CMDS_PER_TX
 
 run_hf() {  # run_hf ROUND WORKLOAD N
   local r=$1 w=$2 n=$3 k res b rps=0 book=0 p50="" p99="" check=PASS recs=0 bats=0 pids=() outs=()
+  # seats: the clients share the events one process would get (the state
+  # holds 1,000,000 seats by default)
+  local extra=(); [[ $w == seats ]] && extra=(--events $((64 / n)))
   hf_start "$n"
   for ((k = 0; k < n; k++)); do
     "$BENCH" --system holdfast --workload "$w" --target "127.0.0.1:${HF_PORTS[$k]}" --admin-key-file "$KEY" \
-      --tag "r${r}p$k" --connections $((CONNS / n)) --duration-s "$DURATION" --warmup-s 1 \
+      --tag "r${r}p$k" --connections $((CONNS / n)) --duration-s "$DURATION" --warmup-s 1 "${extra[@]}" \
       >"$OUT/bench-$k.out" 2>>"$OUT/bench.log" &
     pids+=($!)
   done
   for ((k = 0; k < n; k++)); do wait "${pids[$k]}" || check=FAIL; done
   for ((k = 0; k < n; k++)); do
     res=$(grep '^RESULT' "$OUT/bench-$k.out" || true)
-    rps=$((rps + $(kv "$res" rps)))
+    b=$(kv "$res" rps); rps=$((rps + ${b:-0}))
+    [[ -n $res ]] || check="FAIL(no result: $OUT/bench.log)"
     b=$(kv "$res" bookings_per_s); b=${b%.*}; book=$((book + ${b:-0}))
     [[ -z $p50 ]] && p50=$(kv "$res" p50_ms) && p99=$(kv "$res" p99_ms)
     [[ $(kv "$res" verify) == PASS ]] || check="FAIL($(kv "$res" verify))"

@@ -117,7 +117,7 @@ fi
 objs=()
 for s in "${srcs[@]}"; do
   o="$B/obj/$(echo "$s" | tr / _).o"
-  case "$s" in src/engine/*|src/server/*) server_objs+=("$o") ;; *) objs+=("$o") ;; esac
+  case "$s" in src/engine/*|src/server/*|"$B"/gen/*) server_objs+=("$o") ;; *) objs+=("$o") ;; esac
   # Rebuild when the source or any header it may include is newer.
   if [ ! -f "$o" ] || [ -n "$(find src tests/fuzz -name '*.h' -newer "$o" -print -quit 2>/dev/null)" ] || [ "$s" -nt "$o" ]; then
     "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -c "$s" -o "$o" >>"$build_log" 2>&1 \

@@ -8,7 +8,8 @@
 #   pg-cluster.sh url DIR                    the libpq URL of a started cluster
 #
 # DIR defaults to a new mktemp directory under /tmp. The cluster listens on
-# a unix socket in DIR and on 127.0.0.1 at a free port; it trusts local
+# a unix socket in DIR only (its name carries a port number, free on
+# 127.0.0.1 when chosen, for clients that want one); it trusts local
 # connections (user holdfast, database holdfast): it is for tests, never for
 # data anyone needs. Run as root (CI), the server runs as the unprivileged
 # user `nobody` (PostgreSQL refuses to run as root), which owns DIR.
@@ -50,7 +51,7 @@ start)
     port=$(free_port)
     {
       echo "port = $port"
-      echo "listen_addresses = '127.0.0.1'"
+      echo "listen_addresses = ''"   # the socket only: clusters started at once never meet on a port
       echo "unix_socket_directories = '$dir'"
       echo "max_connections = 100"
       echo "shared_buffers = 128MB"
