@@ -134,8 +134,9 @@ static void log_safe(char *out, size_t cap, const char *s)
 	out[i] = 0;
 }
 
-/* A feed route's answer is a stream (feed.h), or 404 / 503. */
-static void open_feed(struct hf_req *r)
+/* A feed route's answer is a stream (feed.h): true; or 404 / 503 to
+ * answer: false. */
+static bool open_feed(struct hf_req *r)
 {
 	uint8_t kind = r->feed;
 	unsigned st = hf_feeds_open(r->srv->feeds, r->conn->hc, (enum hf_feed_kind)kind, r->param.ptr,
@@ -144,22 +145,20 @@ static void open_feed(struct hf_req *r)
 	if (st == 200) {
 		r->stage = HF_STAGE_ANSWERED;
 		hf_metrics_request(r->route_index, 200, (hf_mono_ns() - r->t0_ns) / 1000u);
-		return;
+		return true;
 	}
 	if (st == 404)
 		hf_render_error(r, 404, "not_found", kind == HF_FEED_ITEM ? "no such item" : "no such event");
 	else
 		hf_render_error(r, 503, "overloaded", "the stream budget (--max-streams) is full; retry later");
+	return false;
 }
 
 static void answer(struct hf_req *r)
 {
 	static const char oom[] = "{\"error\":{\"code\":\"overloaded\",\"message\":\"out of memory\"}}";
-	if (r->feed) {
-		open_feed(r);
-		if (r->stage == HF_STAGE_ANSWERED)
-			return; /* the stream answers; its end calls on_sent */
-	}
+	if (r->feed && open_feed(r))
+		return; /* the stream answers; its end calls on_sent */
 	const char *body = r->out.buf ? r->out.buf : "";
 	size_t len = r->out.len;
 	if (r->out.oom) {
