@@ -2,9 +2,12 @@
  * observe.c: read-only views for observers of the state (observe.h). The
  * due holds are found by walking the expiry heap from its root, pruning at
  * the first node not due (a heap's children are never earlier than their
- * parent), then sorted into the order hf_expiry_run ends them.
+ * parent), then sorted into the order hf_expiry_run ends them. The
+ * catalog's fields are written once, when an event or item is created,
+ * before any reply or observer can name its index, and never move.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/internal.h"
 #include "core/observe.h"
@@ -58,4 +61,33 @@ void hf_sm_seat_static(const struct hf_sm *sm, uint32_t seat, struct hf_seat_inf
 	out->price = s->price;
 	out->state = 0;
 	out->event = hf_catalog_seat_event(sm, seat);
+}
+
+void hf_sm_event_static(const struct hf_sm *sm, uint32_t event, struct hf_event_info *out)
+{
+	HF_ASSERT(event < sm->n_events);
+	const struct hf_event *e = &sm->events[event];
+	memset(out, 0, sizeof(*out));
+	out->id = hf_strpool_get(&sm->strings, e->id);
+	out->name = hf_strpool_get(&sm->strings, e->name);
+	out->starts_at_ms = e->starts_at_ms;
+	out->sale_opens_at_ms = e->sale_opens_at_ms;
+	out->sale_closes_at_ms = e->sale_closes_at_ms;
+	out->hold_ttl_s = e->hold_ttl_s;
+	out->max_per_customer = e->max_per_customer;
+	out->first_seat = e->first_seat;
+	out->n_seats = e->n_seats;
+}
+
+void hf_sm_item_static(const struct hf_sm *sm, uint32_t item, struct hf_item_info *out)
+{
+	HF_ASSERT(item < sm->n_items);
+	const struct hf_item *it = &sm->items[item];
+	memset(out, 0, sizeof(*out));
+	out->id = hf_strpool_get(&sm->strings, it->id);
+	out->name = hf_strpool_get(&sm->strings, it->name);
+	out->category = hf_strpool_get(&sm->strings, it->category);
+	out->description = hf_strpool_get(&sm->strings, it->description);
+	out->image_url = hf_strpool_get(&sm->strings, it->image_url);
+	out->price = it->price;
 }

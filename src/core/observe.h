@@ -26,5 +26,8 @@ uint32_t hf_sm_holds_due(const struct hf_sm *sm, int64_t now_ms, struct hf_hold_
  * created and never changed, so safe from any thread for a seat index
  * taken from a reply or an observer, like the names of sm.h. */
 void hf_sm_seat_static(const struct hf_sm *sm, uint32_t seat, struct hf_seat_info *out /* out */);
+/* The same for an event (counts left 0) and an item (counters left 0). */
+void hf_sm_event_static(const struct hf_sm *sm, uint32_t event, struct hf_event_info *out /* out */);
+void hf_sm_item_static(const struct hf_sm *sm, uint32_t item, struct hf_item_info *out /* out */);
 
 #endif

@@ -313,8 +313,39 @@ static int prep_id_param(struct hf_req *r, const char *what)
 	return HF_SUBMIT;
 }
 
+/* A read from the feeds' mirror (feed.h), on this thread: HF_ANSWERED;
+ * HF_SUBMIT when there is no mirror (the engine reads, as before). */
+static int mirror_read(struct hf_req *r, uint8_t kind, bool seats)
+{
+	if (!r->srv->feeds)
+		return HF_SUBMIT;
+	hf_jw_init(&r->out, r->arena);
+	int st = hf_feeds_read(r->srv->feeds, (enum hf_feed_kind)kind, r->param.ptr, r->param.len,
+			       seats ? r->q_after : NULL, r->list_limit, seats, &r->out);
+	if (st == 0)
+		return HF_SUBMIT;
+	if (st == 404)
+		not_found(r, kind == HF_FEED_ITEM ? "item" : "event");
+	else if (st == 400)
+		bad_field(r, 400, "?after", "after: no such seat in this event");
+	else
+		r->status = 200;
+	return HF_ANSWERED;
+}
+
 static int prep_event(struct hf_req *r) { return prep_id_param(r, "event"); }
-static int prep_item(struct hf_req *r) { return prep_id_param(r, "item"); }
+static int prep_event_read(struct hf_req *r)
+{
+	if (prep_event(r) == HF_ANSWERED)
+		return HF_ANSWERED;
+	return mirror_read(r, HF_FEED_EVENT, false);
+}
+static int prep_item(struct hf_req *r)
+{
+	if (prep_id_param(r, "item") == HF_ANSWERED)
+		return HF_ANSWERED;
+	return mirror_read(r, HF_FEED_ITEM, false);
+}
 
 /* ---- feeds and the change log (feed.h; never the sequencer) ------------ */
 
@@ -461,7 +492,7 @@ static int prep_seats(struct hf_req *r)
 		return HF_ANSWERED;
 	if (r->q_after && !hf_jsonin_id_ok(r->q_after, strlen(r->q_after)))
 		return bad_field(r, 400, "?after", "after: expected a seat id of this event");
-	return HF_SUBMIT;
+	return mirror_read(r, HF_FEED_EVENT, true);
 }
 
 static int prep_customer_list(struct hf_req *r)
@@ -646,7 +677,7 @@ static void ok_batch(struct hf_req *r);
  * HF_CMD_NONE, status on success, body limit, prepare, read, render_ok. */
 static const struct hf_route routes[] = {
 	{"POST", "/events", ADM, HF_BODY_EVENT, HF_CMD_EVENT_CREATE, 201, EVBODY, NULL, NULL, ok_event},
-	{"GET", "/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event, read_event, NULL},
+	{"GET", "/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event_read, read_event, NULL},
 	{"GET", "/events/{id}/seats", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_seats, read_seats, NULL},
 	{"GET", "/events/{id}/feed", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event_feed, NULL, NULL},
 	{"POST", "/events/{id}/block", ADM, HF_BODY_BLOCK, HF_CMD_SEATS_BLOCK, 200, EVBODY, prep_block, NULL, ok_block},

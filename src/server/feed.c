@@ -133,6 +133,11 @@ struct topic {
 	int64_t last_sent_ms;
 	struct watcher *watchers;
 	uint32_t n_watchers;
+	uint64_t state_seq; /* the last record that changed the mirror's topic */
+	char *page;         /* the last seat page rendered, shared by its readers */
+	size_t page_len;
+	uint64_t page_seq;
+	uint32_t page_from, page_to;
 	char *snap;         /* the snapshot rendered for last_id (shared by all who join) */
 	size_t snap_len;
 	uint64_t snap_id;
@@ -162,10 +167,12 @@ struct hf_feeds {
 	pthread_cond_t p_cv;
 	struct dvec pending;
 	uint64_t p_durable;
+	uint64_t p_taken; /* p_durable as of the hub's last take */
 	bool p_stop, p_detach, p_detached;
 	struct dvec taken; /* hub thread only */
 
 	pthread_mutex_t mu;
+	pthread_cond_t applied_cv; /* applied_seq moved (readers wait for it) */
 	uint64_t applied_seq;
 	uint8_t *seat_state;
 	uint8_t *seat_dirty;
@@ -742,6 +749,7 @@ static void apply_delta(struct hf_feeds *f, const struct delta *d, const char *t
 		struct topic *t = seat_topic(f, d->index);
 		if (!t)
 			break;
+		t->state_seq = d->seq;
 		t->count[f->seat_state[d->index]]--;
 		t->count[d->state]++;
 		f->seat_state[d->index] = d->state;
@@ -760,6 +768,7 @@ static void apply_delta(struct hf_feeds *f, const struct delta *d, const char *t
 		struct topic *t = d->index < f->n_items ? f->items[d->index] : NULL;
 		if (!t || (t->available == d->v[0] && t->held == d->v[1] && t->sold == d->v[2]))
 			break;
+		t->state_seq = d->seq;
 		t->available = d->v[0];
 		t->held = d->v[1];
 		t->sold = d->v[2];
@@ -834,8 +843,10 @@ static void apply_taken(struct hf_feeds *f, uint64_t durable)
 		apply_delta(f, &f->taken.d[i], f->taken.text + f->taken.d[i].off);
 	f->taken.n = 0;
 	f->taken.text_len = 0;
-	if (durable > f->applied_seq)
+	if (durable > f->applied_seq) {
 		f->applied_seq = durable;
+		pthread_cond_broadcast(&f->applied_cv);
+	}
 }
 
 static void *hub_main(void *arg)
@@ -845,7 +856,9 @@ static void *hub_main(void *arg)
 	pthread_mutex_lock(&f->p_mu);
 	for (;;) {
 		int64_t now = mono_ms();
-		bool work = f->pending.n && f->pending.d[0].seq <= f->p_durable;
+		/* durable records, with deltas or without (readers wait for
+		 * applied_seq to reach p_durable either way) */
+		bool work = f->p_durable > f->p_taken;
 		if (!work && !f->p_stop && !f->p_detach && now < next_flush && now < next_beat) {
 			int64_t until = next_flush < next_beat ? next_flush : next_beat;
 			struct timespec ts;
@@ -862,6 +875,7 @@ static void *hub_main(void *arg)
 		}
 		take_durable(f);
 		uint64_t durable = f->p_durable;
+		f->p_taken = durable;
 		bool stop = f->p_stop, detach = f->p_detach;
 		f->p_detach = false;
 		pthread_mutex_unlock(&f->p_mu);
@@ -917,7 +931,7 @@ static void ob_start(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t no
 	(void)now_ms;
 	struct hf_feeds *f = arg;
 	f->sm = sm;
-	f->applied_seq = f->p_durable = seq;
+	f->applied_seq = f->p_durable = f->p_taken = seq;
 	uint32_t ne = hf_sm_event_count(sm), ni = hf_sm_item_count(sm);
 	for (uint32_t i = 0; i < ne; i++) {
 		struct hf_event_info e;
@@ -946,6 +960,24 @@ static void ob_start(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t no
 }
 
 /* ---- opening feeds (loop threads) ---------------------------------------- */
+
+/* Locks mu once the mirror holds every record durable when the read
+ * began: every write acknowledged before it (a write's done comes after
+ * its record's durable callback) and nothing not durable. false: no
+ * mirror (an engine without an observer), mu not held. */
+static bool read_begin(struct hf_feeds *f)
+{
+	if (!f->sm)
+		return false;
+	pthread_mutex_lock(&f->p_mu);
+	uint64_t target = f->p_durable;
+	pthread_mutex_unlock(&f->p_mu);
+	pthread_mutex_lock(&f->mu);
+	while (f->applied_seq < target)
+		pthread_cond_wait(&f->applied_cv, &f->mu);
+	return true;
+}
+
 
 static struct topic *topic_find(struct topic **arr, uint32_t n, const char *name, uint32_t len)
 {
@@ -1057,7 +1089,8 @@ unsigned hf_feeds_open(struct hf_feeds *f, struct hf_httpd_conn *c, enum hf_feed
 {
 	uint64_t resume = 0;
 	bool has_resume = parse_u64(last_event_id, &resume);
-	pthread_mutex_lock(&f->mu);
+	if (!read_begin(f))
+		pthread_mutex_lock(&f->mu);
 	struct topic *t = NULL;
 	if (kind != HF_FEED_CHANGES) {
 		t = kind == HF_FEED_EVENT ? topic_find(f->events, f->n_events, name, name_len)
@@ -1135,11 +1168,161 @@ unsigned hf_feeds_open(struct hf_feeds *f, struct hf_httpd_conn *c, enum hf_feed
 	return 200;
 }
 
+/* ---- reads off the sequencer (loop threads) ------------------------------ */
+
+static void counts_json(struct hf_jw *jw, const uint32_t *count)
+{
+	hf_jw_key(jw, "counts");
+	hf_jw_obj(jw);
+	for (int s = 0; s < 4; s++) {
+		hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
+		hf_jw_u64(jw, count[s]);
+	}
+	hf_jw_obj_end(jw);
+}
+
+int hf_feeds_read(struct hf_feeds *f, enum hf_feed_kind kind, const char *name, uint32_t name_len,
+		  const char *after, uint32_t limit, bool seats, struct hf_jw *jw)
+{
+	if (!read_begin(f))
+		return 0;
+	struct topic *t = kind == HF_FEED_ITEM ? topic_find(f->items, f->n_items, name, name_len)
+					       : topic_find(f->events, f->n_events, name, name_len);
+	int status = 200;
+	if (!t) {
+		status = 404;
+	} else if (kind == HF_FEED_ITEM) {
+		struct hf_item_info i;
+		hf_sm_item_static(f->sm, t->index, &i);
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "id");
+		jw_hstr(jw, i.id);
+		hf_jw_key(jw, "name");
+		jw_hstr(jw, i.name);
+		hf_jw_key(jw, "category");
+		jw_hstr(jw, i.category);
+		hf_jw_key(jw, "description");
+		jw_hstr(jw, i.description);
+		hf_jw_key(jw, "image_url");
+		jw_hstr(jw, i.image_url);
+		hf_jw_key(jw, "price");
+		hf_jw_i64(jw, i.price);
+		hf_jw_key(jw, "available");
+		hf_jw_u64(jw, t->available);
+		hf_jw_key(jw, "held");
+		hf_jw_u64(jw, t->held);
+		hf_jw_key(jw, "sold");
+		hf_jw_u64(jw, t->sold);
+		hf_jw_obj_end(jw);
+	} else if (!seats) {
+		struct hf_event_info e;
+		hf_sm_event_static(f->sm, t->index, &e);
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "id");
+		jw_hstr(jw, e.id);
+		hf_jw_key(jw, "name");
+		jw_hstr(jw, e.name);
+		hf_jw_key(jw, "starts_at");
+		hf_jw_time(jw, e.starts_at_ms);
+		hf_jw_key(jw, "hold_ttl_s");
+		hf_jw_u64(jw, e.hold_ttl_s);
+		hf_jw_key(jw, "max_per_customer");
+		hf_jw_u64(jw, e.max_per_customer);
+		if (e.sale_opens_at_ms) {
+			hf_jw_key(jw, "sale_opens_at");
+			hf_jw_time(jw, e.sale_opens_at_ms);
+		}
+		if (e.sale_closes_at_ms) {
+			hf_jw_key(jw, "sale_closes_at");
+			hf_jw_time(jw, e.sale_closes_at_ms);
+		}
+		hf_jw_key(jw, "seat_count");
+		hf_jw_u64(jw, e.n_seats);
+		counts_json(jw, t->count);
+		hf_jw_obj_end(jw);
+	} else {
+		uint32_t from = 0;
+		if (after) {
+			size_t alen = strlen(after);
+			uint32_t i = 0;
+			for (; i < t->n_seats; i++) {
+				struct hf_str id = hf_sm_seat_id(f->sm, t->first_seat + i, NULL);
+				if (id.len == alen && !memcmp(id.ptr, after, alen))
+					break;
+			}
+			if (i == t->n_seats)
+				status = 400;
+			from = i + 1;
+		}
+		uint32_t to = t->n_seats - from > limit ? from + limit : t->n_seats;
+		if (status == 200 && !(t->page && t->page_seq == t->state_seq && t->page_from == from &&
+				       t->page_to == to)) {
+			/* one rendering per version and page, shared by every reader */
+			struct hf_jw pj;
+			hf_jw_init(&pj, NULL);
+			hf_jw_reserve(&pj, (size_t)(to - from) * 96 + 256);
+			hf_jw_obj(&pj);
+			hf_jw_key(&pj, "event");
+			hf_jw_str(&pj, t->name, t->name_len);
+			hf_jw_key(&pj, "seats");
+			hf_jw_arr(&pj);
+			for (uint32_t i = from; i < to; i++) {
+				struct hf_seat_info s;
+				hf_sm_seat_static(f->sm, t->first_seat + i, &s);
+				hf_jw_obj(&pj);
+				hf_jw_key(&pj, "id");
+				jw_hstr(&pj, s.id);
+				if (s.section.len) {
+					hf_jw_key(&pj, "section");
+					jw_hstr(&pj, s.section);
+				}
+				if (s.row.len) {
+					hf_jw_key(&pj, "row");
+					jw_hstr(&pj, s.row);
+				}
+				hf_jw_key(&pj, "number");
+				hf_jw_i64(&pj, s.number);
+				hf_jw_key(&pj, "price");
+				hf_jw_i64(&pj, s.price);
+				if (s.category.len) {
+					hf_jw_key(&pj, "category");
+					jw_hstr(&pj, s.category);
+				}
+				hf_jw_key(&pj, "state");
+				hf_jw_cstr(&pj, hf_seat_state_name((enum hf_seat_state)f->seat_state[t->first_seat + i]));
+				hf_jw_obj_end(&pj);
+			}
+			hf_jw_arr_end(&pj);
+			hf_jw_key(&pj, "next");
+			if (to < t->n_seats)
+				jw_hstr(&pj, hf_sm_seat_id(f->sm, t->first_seat + to - 1, NULL));
+			else
+				hf_jw_null(&pj);
+			hf_jw_obj_end(&pj);
+			HF_ASSERT(!pj.oom);
+			free(t->page);
+			t->page = pj.buf;
+			t->page_len = pj.len;
+			t->page_seq = t->state_seq;
+			t->page_from = from;
+			t->page_to = to;
+			f->st.renders++;
+		}
+		if (status == 200)
+			hf_jw_raw(jw, t->page, t->page_len);
+	}
+	f->st.reads++;
+	pthread_mutex_unlock(&f->mu);
+	return status;
+}
+
 /* ---- GET /changes -------------------------------------------------------- */
 
 void hf_feeds_changes(struct hf_feeds *f, struct hf_jw *jw, uint64_t after, uint32_t limit)
 {
-	pthread_mutex_lock(&f->mu);
+	/* every write acknowledged before this read is in the page */
+	if (!read_begin(f))
+		pthread_mutex_lock(&f->mu);
 	uint64_t retain = f->cfg.changes_retain;
 	uint64_t oldest = f->log_n ? f->log[f->log_head % retain].id : f->next_change_id;
 	/* entries are consecutive: the first after `after` is at a known place */
@@ -1260,6 +1443,7 @@ struct hf_feeds *hf_feeds_new(const struct hf_feeds_config *cfg, char *err, size
 	f->booking = malloc(sizeof(*f->booking));
 	HF_ASSERT(f->log && f->booking);
 	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->applied_cv, NULL);
 	pthread_mutex_init(&f->p_mu, NULL);
 	pthread_condattr_t mono;
 	pthread_condattr_init(&mono);
@@ -1316,6 +1500,7 @@ static void topic_free(struct topic *t)
 	free(t->ring);
 	free(t->dirty_seats);
 	free(t->snap);
+	free(t->page);
 	free(t->name);
 	HF_ASSERT(!t->watchers);
 	free(t);
@@ -1356,6 +1541,7 @@ void hf_feeds_free(struct hf_feeds *f)
 	dvec_free(&f->pending);
 	dvec_free(&f->taken);
 	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->applied_cv);
 	pthread_mutex_destroy(&f->p_mu);
 	pthread_cond_destroy(&f->p_cv);
 	free(f);

@@ -65,8 +65,18 @@ unsigned hf_feeds_open(struct hf_feeds *f, struct hf_httpd_conn *c, enum hf_feed
  * {"changes": [...], "next": id, "oldest": id}. */
 void hf_feeds_changes(struct hf_feeds *f, struct hf_jw *jw, uint64_t after, uint32_t limit);
 
+/* GET /events/{id} (seats false), GET /events/{id}/seats?after=&limit=
+ * (seats true; after: a seat id or NULL), GET /items/{id}, rendered from
+ * the mirror into jw (already initialised) without the sequencer, from
+ * the state after every record durable when the call began. Returns 200,
+ * 404 (no such event or item), 400 (after: no such seat), or 0 when there
+ * is no mirror (an engine without an observer: read through the engine). */
+int hf_feeds_read(struct hf_feeds *f, enum hf_feed_kind kind, const char *name, uint32_t name_len,
+		  const char *after, uint32_t limit, bool seats, struct hf_jw *jw);
+
 struct hf_feeds_stats {
 	uint64_t watchers, messages, cut, changes;
+	uint64_t reads, renders; /* reads off the sequencer; seat pages rendered (the rest shared) */
 };
 void hf_feeds_stats(struct hf_feeds *f, struct hf_feeds_stats *out /* out */);
 
