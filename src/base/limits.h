@@ -137,4 +137,26 @@
 #define HF_SEAT_PAGE_DEFAULT 1000u
 #define HF_SEAT_PAGE_MAX 10000u
 
+/* Live feeds (src/server/feed.c). A topic (an event or an item) sends its
+ * watchers at most one message per HF_FEED_COALESCE_MS: changes within it
+ * are merged into one (each seat's latest state), so a hot event costs a
+ * watcher at most 20 messages a second however fast it sells, and the
+ * delivery delay stays well inside the 100 ms target. */
+#define HF_FEED_COALESCE_MS 50u
+/* A comment line this often on every stream (SSE heartbeat: proxies and
+ * clients learn the connection lives; well inside the 30 s idle timeout
+ * of common proxies). */
+#define HF_FEED_HEARTBEAT_MS 10000u
+/* Messages a topic keeps for Last-Event-ID resumes, and their bytes: a
+ * client that was away longer gets a fresh snapshot instead. */
+#define HF_FEED_RING_MSGS 1024u
+#define HF_FEED_RING_BYTES (4u << 20)
+/* Change-log entries kept (memory and the changes file) by default, ~300
+ * bytes each (--changes-retain): a cursor older than that many entries
+ * restarts from the oldest kept. */
+#define HF_CHANGES_RETAIN 100000u
+/* Entries per GET /changes page (bounded answer). */
+#define HF_CHANGES_PAGE_MAX 1000u
+#define HF_CHANGES_PAGE_DEFAULT 100u
+
 #endif

@@ -23,6 +23,7 @@
 #include "base/assert.h"
 #include "base/hash.h"
 #include "core/sm.h"
+#include "server/feed.h"
 #include "server/server.h"
 
 /* A body the walker refused (jsonin's status: 400, 413, or 503 when the
@@ -315,8 +316,95 @@ static int prep_id_param(struct hf_req *r, const char *what)
 	return HF_SUBMIT;
 }
 
+/* A read from the feeds' mirror (feed.h), on this thread: HF_ANSWERED;
+ * HF_SUBMIT when there is no mirror (the engine reads, as before). */
+static int mirror_read(struct hf_req *r, uint8_t kind, bool seats)
+{
+	if (!r->srv->feeds)
+		return HF_SUBMIT;
+	hf_jw_init(&r->out, r->arena);
+	int st = hf_feeds_read(r->srv->feeds, (enum hf_feed_kind)kind, r->param.ptr, r->param.len,
+			       seats ? r->q_after : NULL, r->list_limit, seats, &r->out);
+	if (st == 0)
+		return HF_SUBMIT;
+	if (st == 404)
+		not_found(r, kind == HF_FEED_ITEM ? "item" : "event");
+	else if (st == 400)
+		bad_field(r, 400, "?after", "after: no such seat in this event");
+	else
+		r->status = 200;
+	return HF_ANSWERED;
+}
+
 static int prep_event(struct hf_req *r) { return prep_id_param(r, "event"); }
-static int prep_item(struct hf_req *r) { return prep_id_param(r, "item"); }
+static int prep_event_read(struct hf_req *r)
+{
+	if (prep_event(r) == HF_ANSWERED)
+		return HF_ANSWERED;
+	return mirror_read(r, HF_FEED_EVENT, false);
+}
+static int prep_item(struct hf_req *r)
+{
+	if (prep_id_param(r, "item") == HF_ANSWERED)
+		return HF_ANSWERED;
+	return mirror_read(r, HF_FEED_ITEM, false);
+}
+
+/* ---- feeds and the change log (feed.h; never the sequencer) ------------ */
+
+static int page_limit(struct hf_req *r, uint32_t def, uint32_t max);
+
+static bool feeds_ready(struct hf_req *r)
+{
+	if (r->srv->feeds)
+		return true;
+	hf_render_error(r, 503, "overloaded", "live feeds are not available here");
+	r->retry_after = true;
+	return false;
+}
+
+/* GET /events/{id}/feed, /items/{id}/feed: http.c opens the stream
+ * (r->feed) in place of an answer. */
+static int prep_feed(struct hf_req *r, const char *what, uint8_t kind)
+{
+	if (prep_id_param(r, what) == HF_ANSWERED || !feeds_ready(r))
+		return HF_ANSWERED;
+	r->feed = kind;
+	return HF_ANSWERED;
+}
+static int prep_event_feed(struct hf_req *r) { return prep_feed(r, "event", HF_FEED_EVENT); }
+static int prep_item_feed(struct hf_req *r) { return prep_feed(r, "item", HF_FEED_ITEM); }
+
+/* GET /changes?after=&limit=: a page of the change log; with Accept:
+ * text/event-stream, the log as a stream (from Last-Event-ID or ?after). */
+static int prep_changes(struct hf_req *r)
+{
+	if (!feeds_ready(r) || page_limit(r, HF_CHANGES_PAGE_DEFAULT, HF_CHANGES_PAGE_MAX) == HF_ANSWERED)
+		return HF_ANSWERED;
+	uint64_t after = 0;
+	if (r->q_after) {
+		size_t n = strlen(r->q_after);
+		bool ok = n >= 1 && n <= 18;
+		for (size_t i = 0; ok && i < n; i++) {
+			ok = r->q_after[i] >= '0' && r->q_after[i] <= '9';
+			after = after * 10 + (uint64_t)(r->q_after[i] - '0');
+		}
+		if (!ok)
+			return bad_field(r, 400, "?after", "after: expected a change id (a whole number)");
+	}
+	if (r->accept && strstr(r->accept, "text/event-stream")) {
+		if (r->q_after && !r->last_event_id)
+			r->last_event_id = r->q_after;
+		if (!r->last_event_id)
+			r->last_event_id = "";
+		r->feed = HF_FEED_CHANGES;
+		return HF_ANSWERED;
+	}
+	hf_jw_init(&r->out, r->arena);
+	r->status = 200;
+	hf_feeds_changes(r->srv->feeds, &r->out, after, r->list_limit);
+	return HF_ANSWERED;
+}
 
 static int prep_block(struct hf_req *r)
 {
@@ -418,7 +506,7 @@ static int prep_seats(struct hf_req *r)
 		return HF_ANSWERED;
 	if (r->q_after && !hf_jsonin_id_ok(r->q_after, strlen(r->q_after)))
 		return bad_field(r, 400, "?after", "after: expected a seat id of this event");
-	return HF_SUBMIT;
+	return mirror_read(r, HF_FEED_EVENT, true);
 }
 
 static int prep_customer_list(struct hf_req *r)
@@ -603,12 +691,14 @@ static void ok_batch(struct hf_req *r);
  * HF_CMD_NONE, status on success, body limit, prepare, read, render_ok. */
 static const struct hf_route routes[] = {
 	{"POST", "/events", ADM, HF_BODY_EVENT, HF_CMD_EVENT_CREATE, 201, EVBODY, NULL, NULL, ok_event},
-	{"GET", "/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event, read_event, NULL},
+	{"GET", "/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event_read, read_event, NULL},
 	{"GET", "/events/{id}/seats", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_seats, read_seats, NULL},
+	{"GET", "/events/{id}/feed", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event_feed, NULL, NULL},
 	{"POST", "/events/{id}/block", ADM, HF_BODY_BLOCK, HF_CMD_SEATS_BLOCK, 200, EVBODY, prep_block, NULL, ok_block},
 	{"POST", "/events/{id}/unblock", ADM, HF_BODY_BLOCK, HF_CMD_SEATS_UNBLOCK, 200, EVBODY, prep_block, NULL, ok_block},
 	{"POST", "/items", ADM, HF_BODY_ITEM, HF_CMD_ITEM_CREATE, 201, BODY, NULL, NULL, ok_item},
 	{"GET", "/items/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_item, read_item, NULL},
+	{"GET", "/items/{id}/feed", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_item_feed, NULL, NULL},
 	{"POST", "/items/{id}/restock", ADM, HF_BODY_RESTOCK, HF_CMD_ITEM_RESTOCK, 200, BODY, prep_restock, NULL, ok_restock},
 	{"POST", "/holds", CUS, HF_BODY_HOLD_CREATE, HF_CMD_HOLD_CREATE, 201, BODY, NULL, NULL, NULL},
 	{"GET", "/holds/{id}", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_hold_read, read_hold, NULL},
@@ -626,6 +716,7 @@ static const struct hf_route routes[] = {
 	{"POST", "/tokens", ADM, HF_BODY_TOKEN, HF_CMD_NONE, 201, BODY, prep_token, NULL, NULL},
 	{"POST", "/admin/clock", ADM, HF_BODY_CLOCK, HF_CMD_NONE, 200, BODY, prep_clock, read_clock, ok_clock},
 	{"GET", "/metrics", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, NULL, read_metrics, ok_metrics},
+	{"GET", "/changes", ADM, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_changes, NULL, NULL},
 	{"GET", "/health", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_health, NULL, NULL},
 	{"POST", "/batch", CUS, HF_BODY_BATCH, HF_CMD_NONE, 200, BODY, prep_batch, NULL, ok_batch},
 };

@@ -56,6 +56,8 @@ static const struct opt opts[] = {
 	 STR(HF_HTTP_CONNECTIONS_MAX), "open connections in total (more are refused)"},
 	{"--max-connections-per-ip", "N", OPT_U32, OFF(max_connections_per_ip), 1, 1000000,
 	 STR(HF_HTTP_CONNECTIONS_PER_IP_MAX), "open connections from one IP address"},
+	{"--changes-retain", "N", OPT_U32, OFF(changes_retain), 1, 100000000, STR(HF_CHANGES_RETAIN),
+	 "change-log entries kept (memory and DIR/changes.jsonl, ~300 bytes each) for GET /changes cursors, across restarts"},
 	{"--max-streams", "N", OPT_U32, OFF(max_streams), 1, 1000000, STR(HF_HTTP_STREAMS_MAX),
 	 "long-lived responses (event streams) open at once, a budget apart from --max-connections"},
 	{"--idle-timeout-s", "N", OPT_U32, OFF(idle_timeout_s), 1, 3600,

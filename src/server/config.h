@@ -35,6 +35,7 @@ struct hf_server_config {
 	uint32_t max_orders;         /* 0: the core's default */
 	uint32_t idem_retention_s;   /* 0: the core's default */
 	uint32_t max_idem_keys;      /* 0: the core's default */
+	uint32_t changes_retain;     /* change-log entries kept */
 };
 
 /* Parses argv (after "serve") into cfg, starting from the defaults.

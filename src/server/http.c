@@ -28,6 +28,7 @@
 #include "base/assert.h"
 #include "base/limits.h"
 #include "core/sm.h"
+#include "server/feed.h"
 #include "server/httpd.h"
 #include "server/log.h"
 #include "server/request.h"
@@ -133,9 +134,31 @@ static void log_safe(char *out, size_t cap, const char *s)
 	out[i] = 0;
 }
 
+/* A feed route's answer is a stream (feed.h): true; or 404 / 503 to
+ * answer: false. */
+static bool open_feed(struct hf_req *r)
+{
+	uint8_t kind = r->feed;
+	unsigned st = hf_feeds_open(r->srv->feeds, r->conn->hc, (enum hf_feed_kind)kind, r->param.ptr,
+				    r->param.len, r->last_event_id);
+	r->feed = HF_FEED_NONE;
+	if (st == 200) {
+		r->stage = HF_STAGE_ANSWERED;
+		hf_metrics_request(r->route_index, 200, (hf_mono_ns() - r->t0_ns) / 1000u);
+		return true;
+	}
+	if (st == 404)
+		hf_render_error(r, 404, "not_found", kind == HF_FEED_ITEM ? "no such item" : "no such event");
+	else
+		hf_render_error(r, 503, "overloaded", "the stream budget (--max-streams) is full; retry later");
+	return false;
+}
+
 static void answer(struct hf_req *r)
 {
 	static const char oom[] = "{\"error\":{\"code\":\"overloaded\",\"message\":\"out of memory\"}}";
+	if (r->feed && open_feed(r))
+		return; /* the stream answers; its end calls on_sent */
 	const char *body = r->out.buf ? r->out.buf : "";
 	size_t len = r->out.len;
 	if (r->out.oom) {
@@ -299,6 +322,8 @@ static int on_head(void *ctx, void *user, struct hf_httpd_conn *hc, const struct
 		.authorization = header(a, h, "authorization"),
 		.content_type = header(a, h, "content-type"),
 		.idem_key = header(a, h, "idempotency-key"),
+		.accept = header(a, h, "accept"),
+		.last_event_id = header(a, h, "last-event-id"),
 		.head_bytes = h->head_bytes,
 		.cred_memo = &c->cred,
 	};
@@ -407,9 +432,25 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 		ec.sm.idem_bytes = (uint32_t)(bytes < (1u << 31) ? (bytes > 4 * HF_REPLY_BYTES_MAX ? bytes : 4 * HF_REPLY_BYTES_MAX) : (1u << 31));
 	}
 	ec.adopt_stored_config = false;
+	/* Live feeds, the change log and reads off the sequencer follow the
+	 * engine through its observer; the PostgreSQL engine has none yet: its
+	 * reads go through the engine as before and its feeds answer 503. */
+	if (!s->cfg.engine_postgres) {
+		struct hf_feeds_config fc = {.data_dir = s->cfg.data_dir,
+					     .changes_retain = s->cfg.changes_retain};
+		s->feeds = hf_feeds_new(&fc, err, err_cap);
+		if (!s->feeds)
+			return -1;
+		ec.observer = hf_feeds_observer(s->feeds);
+	}
 	s->engine = hf_engine_open(&ec, err, err_cap);
-	if (!s->engine)
+	if (!s->engine) {
+		hf_feeds_free(s->feeds);
+		s->feeds = NULL;
 		return -1;
+	}
+	if (s->feeds && hf_feeds_start(s->feeds, err, err_cap) < 0)
+		goto fail_engine;
 	s->sm = hf_engine_sm(s->engine);
 	if (s->cfg.test_clock)
 		atomic_store(&s->test_now_ms, hf_engine_clock_advance(s->engine, 0));
@@ -456,6 +497,8 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 fail_engine:
 	hf_engine_close(s->engine);
 	s->engine = NULL;
+	hf_feeds_free(s->feeds);
+	s->feeds = NULL;
 	return -1;
 }
 
@@ -472,11 +515,17 @@ int hf_server_stop(struct hf_server *s)
 	}
 	if (atomic_load(&s->in_flight) > 0)
 		return -1; /* the engine is wedged: the caller exits as after a crash */
-	/* Nothing is parked: no wake can come. The loops end every stream,
-	 * write out the last answers and close. */
+	/* Nothing is parked: no wake can come. The feeds send what is durable
+	 * and let go of their streams; the loops end every stream, write out
+	 * the last answers and close. The feeds outlive the engine: what its
+	 * close makes durable still reaches the change log. */
+	if (s->feeds)
+		hf_feeds_detach(s->feeds);
 	hf_httpd_stop(s->httpd);
 	s->httpd = NULL;
 	hf_engine_close(s->engine);
 	s->engine = NULL;
+	hf_feeds_free(s->feeds);
+	s->feeds = NULL;
 	return 0;
 }

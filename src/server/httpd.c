@@ -939,6 +939,13 @@ static void stream_schedule_locked(struct hf_httpd_stream *s)
 	h2o_multithread_send_message(&s->l->streams, &s->msg);
 }
 
+void hf_httpd_stream_allow(struct hf_httpd_stream *s, size_t bytes)
+{
+	pthread_mutex_lock(&s->mu);
+	s->max += bytes;
+	pthread_mutex_unlock(&s->mu);
+}
+
 int hf_httpd_stream_write(struct hf_httpd_stream *s, const char *data, size_t len)
 {
 	pthread_mutex_lock(&s->mu);

@@ -181,6 +181,10 @@ void hf_httpd_wake(struct hf_httpd_conn *c);
  * (the client left, it was cut for not reading: more than
  * stream_buffer_max bytes queued, or the server is stopping). */
 int hf_httpd_stream_write(struct hf_httpd_stream *s, const char *data, size_t len);
+/* Raises the stream's bound on queued bytes by `bytes` (a first message
+ * larger than the bound, such as a whole seat map: the bound is then for
+ * what piles up beyond it). */
+void hf_httpd_stream_allow(struct hf_httpd_stream *s, size_t bytes);
 /* Ends the stream once what is queued has been written. */
 void hf_httpd_stream_end(struct hf_httpd_stream *s);
 /* Whether the stream has ended (a hint: it may end right after). */

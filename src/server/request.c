@@ -125,6 +125,8 @@ int hf_api_start(struct hf_server *srv, struct hf_arena *arena, const struct hf_
 	r->authorization = in->authorization;
 	r->idem_key = in->idem_key;
 	r->content_type = in->content_type;
+	r->accept = in->accept;
+	r->last_event_id = in->last_event_id;
 	r->cred_memo = in->cred_memo;
 	r->route_index = -1;
 	*out = r;

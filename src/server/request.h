@@ -49,6 +49,8 @@ struct hf_api_input {
 	const char *authorization; /* the whole value: "Bearer <credential>" */
 	const char *content_type;
 	const char *idem_key;      /* Idempotency-Key */
+	const char *accept;        /* Accept (GET /changes may stream) */
+	const char *last_event_id; /* Last-Event-ID (feeds) */
 	/* Bytes of the other headers ("name: value\r\n" each), for the header
 	 * size bound; the three above are counted here. */
 	size_t other_header_bytes;

@@ -44,6 +44,7 @@
 #include "server/jsonw.h"
 
 struct hf_httpd;
+struct hf_feeds;
 struct hf_req;
 struct hf_conn;
 
@@ -54,6 +55,7 @@ struct hf_server {
 	struct hf_engine *engine;
 	const struct hf_sm *sm; /* at start; renders ask hf_engine_sm (it may change) */
 	struct hf_auth auth;
+	struct hf_feeds *feeds; /* live feeds and the change log (feed.h); NULL in unit tests */
 	struct hf_httpd *httpd;
 	uint16_t port;          /* bound port (cfg may say 0) */
 	atomic_int_fast64_t in_flight; /* requests between step 2 and the response */
@@ -130,6 +132,10 @@ struct hf_req {
 	uint8_t stage;            /* enum hf_stage */
 	/* headers and query arguments (NULL: absent), set by http.c */
 	const char *authorization, *idem_key, *content_type, *q_limit, *q_after;
+	const char *accept, *last_event_id;
+	/* A feed (enum hf_feed_kind): http.c opens its stream instead of
+	 * answering (the route's prepare set it and returned HF_ANSWERED). */
+	uint8_t feed;
 	uint32_t list_limit;      /* customer lists */
 	uint64_t list_after;
 	uint64_t t0_ns;
