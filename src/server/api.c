@@ -24,6 +24,7 @@
 #include "base/hash.h"
 #include "core/sm.h"
 #include "server/server.h"
+#include "server/ui.h"
 
 /* A body the walker refused (jsonin's status: 400, 413, or 503 when the
  * arena ran out, which is ours, not the client's: overloaded, retry). */
@@ -628,6 +629,10 @@ static const struct hf_route routes[] = {
 	{"GET", "/metrics", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, NULL, read_metrics, ok_metrics},
 	{"GET", "/health", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_health, NULL, NULL},
 	{"POST", "/batch", CUS, HF_BODY_BATCH, HF_CMD_NONE, 200, BODY, prep_batch, NULL, ok_batch},
+	/* the seat-map page (ui.c): static files inside the binary */
+	{"GET", "/ui/", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, hf_ui_prepare, NULL, NULL},
+	{"GET", "/ui/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, hf_ui_prepare, NULL, NULL},
+	{"GET", "/ui/{file}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, hf_ui_prepare, NULL, NULL},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
