@@ -50,7 +50,8 @@
   let focusI = -1;
   const creds = { token: "", admin: "" };
   const stats = { marks: {}, bursts: [], mode: "", polls: 0 };
-  window.hf = { stats, seatState: (id) => STATES[state[index.get(id)]] };
+  // for tools (benchmark, screenshots): read a seat's state, centre the map on a seat
+  window.hf = { stats, seatState: (id) => STATES[state[index.get(id)]], centerOn: (id, s) => centerOn(index.get(id), s) };
 
   /* ---- HTTP ---------------------------------------------------------------- */
   async function api(method, path, body, cred) {
@@ -125,8 +126,8 @@
     layout();
   }
 
-  /* Sections in order of appearance, flowed left to right into lines about
-   * as wide as the whole map is tall; rows stacked in a section, seats in
+  /* Sections in order of appearance, flowed left to right into lines so
+   * that the map has about the canvas's shape; rows stacked in a section, seats in
    * a row by number. One grid cell per seat. */
   function layout() {
     const bySec = new Map();
@@ -138,27 +139,44 @@
       if (!r) { r = { name: rowName[i], seats: [] }; s.byRow.set(rowName[i], r); s.rows.push(r); }
       r.seats.push(i);
     }
-    let cells = 0, widest = 0;
+    let widest = 0, total = 0;
     for (const s of sections) {
       for (const r of s.rows) r.seats.sort((a, b) => (num[a] - num[b]) || (a - b));
-      s.w = 3 + Math.max(...s.rows.map((r) => r.seats.length));
+      s.w = 3 + s.rows.reduce((m, r) => Math.max(m, r.seats.length), 0);
       s.h = s.rows.length + 2;
-      cells += s.w * s.h; widest = Math.max(widest, s.w);
+      widest = Math.max(widest, s.w); total += s.w + 2;
     }
-    const lineW = Math.max(widest, Math.ceil(Math.sqrt(cells * 1.6)));
-    let x = 0, y = 0, lineH = 0;
-    worldW = 1;
-    for (const s of sections) {
-      if (x > 0 && x + s.w > lineW) { x = 0; y += lineH + 1; lineH = 0; }
+    // The line width that lets the canvas show the whole map largest:
+    // tried at each width where a section would move to the next line.
+    const rc = canvas.getBoundingClientRect();
+    const cw = rc.width || 800, ch = rc.height || 500;
+    const flow = (lineW, place) => {
+      let x = 0, y = 0, lineH = 0, w = 1;
+      for (const s of sections) {
+        if (x > 0 && x + s.w > lineW) { x = 0; y += lineH + 1; lineH = 0; }
+        if (place) place(s, x, y);
+        x += s.w + 2; lineH = Math.max(lineH, s.h); w = Math.max(w, x);
+      }
+      return { w, h: y + lineH };
+    };
+    let best = widest, bestScale = 0;
+    const tries = new Set([widest, total]);
+    let acc = 0;
+    for (const s of sections) { acc += s.w + 2; if (acc >= widest) tries.add(acc); if (tries.size > 400) break; }
+    for (const t of tries) {
+      const d = flow(t);
+      const sc = Math.min(cw / d.w, ch / d.h);
+      if (sc > bestScale) { bestScale = sc; best = t; }
+    }
+    const dims = flow(best, (s, x, y) => {
       s.x = x; s.y = y;
       s.rows.forEach((r, k) => {
         r.y = y + 2 + k;
         r.seats.forEach((i, j) => { gx[i] = x + 3 + j; gy[i] = r.y; });
       });
-      x += s.w + 2; lineH = Math.max(lineH, s.h);
-      worldW = Math.max(worldW, x);
-    }
-    worldH = y + lineH;
+    });
+    worldW = dims.w;
+    worldH = dims.h;
     cellIndex = new Map();
     for (let i = 0; i < n; i++) cellIndex.set(gy[i] * worldW + gx[i], i);
   }
@@ -186,6 +204,13 @@
     view.tx = cx - (cx - view.tx) * (s / view.s);
     view.ty = cy - (cy - view.ty) * (s / view.s);
     view.s = s;
+    redraw();
+  }
+  function centerOn(i, s) {
+    const r = canvas.getBoundingClientRect();
+    if (s) view.s = s;
+    view.tx = r.width / 2 - (gx[i] + 0.5) * view.s;
+    view.ty = r.height / 2 - (gy[i] + 0.5) * view.s;
     redraw();
   }
   function redraw(cb) {
