@@ -21,11 +21,12 @@ def rowname(k):
 
 def arena(srv, eid, names=("Floor", "Left", "Right"), rows=10, per_row=24, taken=0.12, seed=7, name=None):
     seats = []
+    short = len({x[0] for x in names}) == len(names)  # "F-D-12" while initials tell sections apart
     for s, sec in enumerate(names):
         for k in range(rows):
             for n in range(1, per_row + 1):
                 cat, price = ("premium", 9500) if s == 0 and k < 3 else (("standard", 6500) if s == 0 else ("side", 4500))
-                seats.append({"id": "%s-%s-%d" % (sec[0], rowname(k), n), "section": sec, "row": rowname(k),
+                seats.append({"id": "%s-%s-%d" % (sec[0] if short else sec, rowname(k), n), "section": sec, "row": rowname(k),
                               "number": n, "price": price, "category": cat})
     body = {"id": eid, "name": name or "Arena Night", "starts_at": "2026-12-19T20:00:00Z", "seats": seats}
     r = srv.admin("POST", "/events", body)

@@ -219,7 +219,9 @@
     drawQueued = true;
     requestAnimationFrame(() => {
       drawQueued = false;
+      const t = performance.now();
       draw();
+      stats.drawMs = performance.now() - t;
       const cbs = afterDraw; afterDraw = [];
       for (const f of cbs) f();
     });
@@ -351,13 +353,17 @@
       for (const r of s.rows) {
         parts.push('<div class="row" role="group" aria-label="' + esc(r.name ? "Row " + r.name : "Seats") + '"><span aria-hidden="true">' + esc(r.name ? "Row " + r.name : "") + "</span>");
         for (const i of r.seats) {
-          parts.push('<button type="button" class="seat" tabindex="-1" data-seat="' + esc(ids[i]) + '" data-state="' + STATES[state[i]] +
-            '" aria-pressed="false" aria-label="' + esc(label(i)) + '" style="--cat:' + (state[i] ? "" : cats[cat[i]].colour + "33") + '">' + esc(num[i] || ids[i]) + "</button>");
+          parts.push('<button type="button" tabindex="-1" data-seat="' + esc(ids[i]) + '" data-state="' + STATES[state[i]] +
+            '" aria-pressed="false" aria-label="' + esc(label(i)) + '" class="seat c' + cat[i] + '">' + esc(num[i] || ids[i]) + "</button>");
         }
         parts.push("</div>");
       }
       parts.push("</div>");
     }
+    // the categories' tints, one rule each (not a style per seat)
+    let css = $("#cat-style");
+    if (!css) { css = document.createElement("style"); css.id = "cat-style"; document.head.appendChild(css); }
+    css.textContent = cats.map((c, k) => ".seat.c" + k + " { --cat: " + c.colour + "33; }").join("\n");
     const list = $("#seat-list");
     list.innerHTML = parts.join("");
     els = new Array(n);
@@ -372,7 +378,6 @@
     b.setAttribute("data-state", STATES[state[i]]);
     b.setAttribute("aria-pressed", selected.has(i) ? "true" : "false");
     if (mine[i]) b.setAttribute("data-mine", "true"); else b.removeAttribute("data-mine");
-    b.style.setProperty("--cat", state[i] ? "" : cats[cat[i]].colour + "33");
     b.setAttribute("aria-label", label(i));
   }
   function rowOf(i) {
@@ -753,20 +758,29 @@
     try { const r = JSON.parse(localStorage.getItem("holdfast-recent") || "[]").filter((x) => x !== id); r.unshift(id); localStorage.setItem("holdfast-recent", JSON.stringify(r.slice(0, 12))); } catch (e) { /* private mode */ }
     const seats = await fetchAllSeats();
     performance.mark("hf-seats-fetched");
+    // the canvas first (what a buyer looks at), then the list beside it
+    let t = performance.now();
     load(seats);
-    buildList();
-    $("#list-box").open = n <= 3000;
+    stats.marks.layoutMs = performance.now() - t;
     legend();
     organizer();
     window.addEventListener("resize", () => { resize(); });
     resize();
     fit();
-    redraw(() => {
-      performance.mark("hf-first-draw");
-      stats.marks.fetched = performance.getEntriesByName("hf-seats-fetched")[0].startTime;
-      stats.marks.drawn = performance.now();
-      document.body.setAttribute("data-ready", "true");
-    });
+    await new Promise((done) => redraw(() => {
+      performance.mark("hf-first-frame");
+      stats.marks.frame = performance.now();
+      setTimeout(done, 0);
+    }));
+    t = performance.now();
+    buildList();
+    stats.marks.listMs = performance.now() - t;
+    $("#list-box").open = n <= 3000;
+    selectionChanged();
+    performance.mark("hf-ready");
+    stats.marks.fetched = performance.getEntriesByName("hf-seats-fetched")[0].startTime;
+    stats.marks.drawn = performance.now();
+    document.body.setAttribute("data-ready", "true");
     pointer();
     const list = $("#seat-list");
     list.addEventListener("click", (e) => { const b = e.target.closest("button.seat"); if (b) { const i = index.get(b.getAttribute("data-seat")); toggle(i); focusI = i; } });
