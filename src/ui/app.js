@@ -2,8 +2,7 @@
  * app.js: the seat-map page (SPEC section 8). Plain JavaScript, no build
  * step, no library; it talks only to this server's public API.
  *
- *   /ui/                  open an event by id (no list route yet: the ids
- *                         opened in this browser are remembered)
+ *   /ui/                  the events (GET /events), or open one by id
  *   /ui/events/{id}       the live map; #token=... makes it a buyer's page
  *
  * Model: one array per seat field (index i = the seat's place in the
@@ -806,9 +805,33 @@
     follow();
   }
 
+  /* The events, a page of 100 at a time (GET /events, oldest first). */
+  async function listEvents(after) {
+    const ul = $("#events"), more = $("#more-events");
+    try {
+      const j = await api("GET", "/events?limit=100" + (after ? "&after=" + seg(after) : ""));
+      if (!after && !j.events.length) { const li = document.createElement("li"); li.className = "muted"; li.textContent = "No events yet."; ul.appendChild(li); }
+      for (const e of j.events) {
+        const li = document.createElement("li"), a = document.createElement("a");
+        a.href = "/ui/events/" + seg(e.id) + location.hash;
+        a.textContent = e.name;
+        a.setAttribute("data-event", e.id);
+        li.appendChild(a);
+        li.appendChild(document.createTextNode(" " + e.id + " · " + new Date(e.starts_at).toUTCString().replace(":00 GMT", " UTC") +
+          " · " + e.counts.free + " of " + e.seat_count + " seats free"));
+        ul.appendChild(li);
+      }
+      more.hidden = !j.next;
+      more.onclick = () => listEvents(j.next);
+    } catch (e) {
+      showError("Could not list the events: " + e.message);
+    }
+  }
+
   function startHome() {
     $("#home").hidden = false;
     $("#title").textContent = "Seat maps";
+    listEvents(null);
     let recent = [];
     try { recent = JSON.parse(localStorage.getItem("holdfast-recent") || "[]"); } catch (e) { recent = []; }
     const ul = $("#recent");

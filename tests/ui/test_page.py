@@ -52,6 +52,8 @@ def error_text(page):
 
 
 def test_static_files_served_with_types_and_cache(srv):
+    r = requests.get(srv.url + "/events?limit=1", timeout=10)
+    assert r.status_code == 200 and set(r.json()) == {"events", "next"}
     for path, ctype in (("/ui/", "text/html"), ("/ui/events/anything", "text/html"),
                         ("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css")):
         r = requests.get(srv.url + path, timeout=10)
@@ -62,6 +64,18 @@ def test_static_files_served_with_types_and_cache(srv):
     assert requests.get(srv.url + "/ui/index.html", timeout=10).status_code == 404
     html = requests.get(srv.url + "/ui/", timeout=10).text
     assert "http://" not in html and "https://" not in html  # nothing from elsewhere
+
+
+def test_the_events_are_listed_and_open_their_maps(page, srv):
+    event(srv, "list-1", rows="A", per_row=3)
+    page.get(srv.url + "/ui/")
+    link = wait_for(lambda: page.find_element(By.CSS_SELECTOR, '[data-role="events"] a[data-event="list-1"]'),
+                    5, "the event listed")
+    assert link.text == "Show list-1"
+    assert "3 of 3 seats free" in link.find_element(By.XPATH, "..").text
+    link.click()
+    wait_for(lambda: page.execute_script("return document.body.getAttribute('data-ready')") == "true", 10, "opened")
+    assert sorted(page_states(page)) == ["A-1", "A-2", "A-3"]
 
 
 def test_seats_listed_equal_the_events_seats(page, srv):
