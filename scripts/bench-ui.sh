@@ -51,7 +51,9 @@ try:
         bursts.append((sum(b["seats"] for b in got), max(b["ms"] for b in got), len(got)))
         ops = [{"method": "DELETE", "path": "/holds/" + x["body"]["id"]} for x in res]
         srv.admin("POST", "/batch", {"ops": ops})
-        wait_for(lambda: d.execute_script("return hf.seatState(arguments[0])", chunk[-1]) == "free", 10, "release shown")
+        wait_for(lambda: all(d.execute_script("return hf.seatState(arguments[0])", x) == "free" for x in (chunk[0], chunk[-1])),
+                 10, "release shown")
+        time.sleep(1.0)  # the release's messages all in before the next burst
     med = lambda xs: statistics.median(xs)
     print("seat-map page, %d seats, headless chromium %s, %d runs, live updates by %s" % (
         n, d.capabilities.get("browserVersion", "?"), runs, mode))
