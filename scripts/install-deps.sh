@@ -8,6 +8,7 @@ pkgs=(
   libpq-dev postgresql                     # PostgreSQL engine (libpq), its tests' throwaway clusters
   libcmocka-dev                            # C unit tests
   python3-pytest python3-requests          # integration tests
+  chromium chromium-driver python3-selenium  # the seat-map page's browser tests (tests/ui), screenshots, render benchmark
   wrk gnuplot-nox                          # load, benchmark charts (bench/side-by-side.sh)
 )
 missing=()

@@ -25,6 +25,7 @@
 #include "core/sm.h"
 #include "server/feed.h"
 #include "server/server.h"
+#include "server/ui.h"
 
 /* A body the walker refused (jsonin's status: 400, 413, or 503 when the
  * arena ran out, which is ours, not the client's: overloaded, retry). */
@@ -107,6 +108,60 @@ static void read_event(struct hf_request *q, const struct hf_sm *sm, int64_t now
 		hf_jw_u64(jw, e.count[s]);
 	}
 	hf_jw_obj_end(jw);
+	hf_jw_obj_end(jw);
+}
+
+/* GET /events: the events in the order they were created, a page at a
+ * time (the seat-map page's list, /ui/). ?after: the last event id of the
+ * previous page. */
+static void read_events(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	(void)now_ms;
+	struct hf_req *r = req_of(q);
+	uint32_t n = hf_sm_event_count(sm), from = 0;
+	if (r->q_after) {
+		struct hf_str after = {r->q_after, (uint32_t)strlen(r->q_after)};
+		int64_t at = hf_sm_event_find(sm, after);
+		if (at < 0) {
+			bad_field(r, 400, "?after", "after: no such event");
+			return;
+		}
+		from = (uint32_t)at + 1;
+	}
+	uint32_t to = n - from > r->list_limit ? from + r->list_limit : n;
+	struct hf_jw *jw = &r->out;
+	hf_jw_init(jw, r->arena);
+	r->status = 200;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "events");
+	hf_jw_arr(jw);
+	struct hf_event_info e = {0};
+	for (uint32_t i = from; i < to; i++) {
+		hf_sm_event_info(sm, i, &e);
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "id");
+		jw_hstr(jw, e.id);
+		hf_jw_key(jw, "name");
+		jw_hstr(jw, e.name);
+		hf_jw_key(jw, "starts_at");
+		hf_jw_time(jw, e.starts_at_ms);
+		hf_jw_key(jw, "seat_count");
+		hf_jw_u64(jw, e.n_seats);
+		hf_jw_key(jw, "counts");
+		hf_jw_obj(jw);
+		for (int s = 0; s < 4; s++) {
+			hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
+			hf_jw_u64(jw, e.count[s]);
+		}
+		hf_jw_obj_end(jw);
+		hf_jw_obj_end(jw);
+	}
+	hf_jw_arr_end(jw);
+	hf_jw_key(jw, "next");
+	if (to < n)
+		jw_hstr(jw, e.id);
+	else
+		hf_jw_null(jw);
 	hf_jw_obj_end(jw);
 }
 
@@ -509,6 +564,15 @@ static int prep_seats(struct hf_req *r)
 	return mirror_read(r, HF_FEED_EVENT, true);
 }
 
+static int prep_events(struct hf_req *r)
+{
+	if (page_limit(r, HF_LIST_LIMIT_DEFAULT, HF_LIST_LIMIT_MAX) == HF_ANSWERED)
+		return HF_ANSWERED;
+	if (r->q_after && !hf_jsonin_id_ok(r->q_after, strlen(r->q_after)))
+		return bad_field(r, 400, "?after", "after: expected an event id");
+	return HF_SUBMIT;
+}
+
 static int prep_customer_list(struct hf_req *r)
 {
 	/* Another customer's list reads as a customer with nothing. */
@@ -719,6 +783,12 @@ static const struct hf_route routes[] = {
 	{"GET", "/changes", ADM, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_changes, NULL, NULL},
 	{"GET", "/health", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_health, NULL, NULL},
 	{"POST", "/batch", CUS, HF_BODY_BATCH, HF_CMD_NONE, 200, BODY, prep_batch, NULL, ok_batch},
+	/* the seat-map page (ui.c): static files inside the binary, and the
+	 * list of events it opens with */
+	{"GET", "/events", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_events, read_events, NULL},
+	{"GET", "/ui/", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, hf_ui_prepare, NULL, NULL},
+	{"GET", "/ui/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, hf_ui_prepare, NULL, NULL},
+	{"GET", "/ui/{file}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, hf_ui_prepare, NULL, NULL},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -176,8 +176,11 @@ static void answer(struct hf_req *r)
 		char ra[32] = "";
 		if (r->retry_after || r->status == 503)
 			snprintf(ra, sizeof(ra), "Retry-After: %u\r\n", HF_HTTP_RETRY_AFTER_S);
-		n = snprintf(h, HEADERS_MAX, "Content-Type: %s\r\n%s%s%s",
-			     r->resp_type ? r->resp_type : "application/json", ra,
+		char cc[64] = "";
+		if (r->resp_cache)
+			snprintf(cc, sizeof(cc), "Cache-Control: %s\r\n", r->resp_cache);
+		n = snprintf(h, HEADERS_MAX, "Content-Type: %s\r\n%s%s%s%s",
+			     r->resp_type ? r->resp_type : "application/json", cc, ra,
 			     r->replayed ? "Idempotent-Replayed: true\r\n" : "",
 			     r->status == 405 ? "Allow: GET, POST, DELETE\r\n" : "");
 		HF_ASSERT(n > 0 && n < HEADERS_MAX);

@@ -157,6 +157,7 @@ struct hf_req {
 	/* response */
 	uint16_t status;
 	const char *resp_type;    /* NULL: application/json */
+	const char *resp_cache;   /* Cache-Control value; NULL: none (the /ui/ files) */
 	const char *err_code;     /* for the log line */
 	bool retry_after;
 	bool close; /* answer with Connection: close */

@@ -138,6 +138,10 @@ ROWS = {
     ("GET", "/metrics"): ("public", 200, lambda c: ("/metrics", None)),
     ("GET", "/health"): ("public", 200, lambda c: ("/health", None)),
     ("GET", "/changes"): ("admin", 200, lambda c: ("/changes", None)),
+    ("GET", "/events"): ("public", 200, lambda c: ("/events", None)),
+    ("GET", "/ui/"): ("public", 200, lambda c: ("/ui/", None)),
+    ("GET", "/ui/events/{id}"): ("public", 200, lambda c: ("/ui/events/ev", None)),
+    ("GET", "/ui/{file}"): ("public", 200, lambda c: ("/ui/app.js", None)),
     ("POST", "/batch"): ("batch", 200, lambda c: ("/batch", {"ops": [
         {"method": "POST", "path": "/orders", "body": {"customer": c.owner, **ITEM}}]})),
 }
