@@ -58,7 +58,7 @@ static void script(struct hf_sm *sm)
 	uint64_t hold_id = reply.result == HF_OK ? reply.booking.id : 1;
 
 	struct hf_cmd confirm = {.type = HF_CMD_HOLD_CONFIRM, .customer = S("dave"),
-				 .u.hold_op = {hold_id, 0}};
+				 .u.hold_op = {.hold = hold_id}};
 	hf_fuzz_apply(sm, base + 2 * HF_FUZZ_MIN, &confirm, &reply, "script: hold_confirm");
 	uint64_t order_id = reply.result == HF_OK ? reply.booking.id : 1;
 
@@ -72,7 +72,7 @@ static void script(struct hf_sm *sm)
 	hf_fuzz_apply(sm, base + 4 * HF_FUZZ_MIN, &cancel, &reply, "script: order_cancel");
 
 	struct hf_cmd release = {.type = HF_CMD_HOLD_RELEASE, .admin = true,
-				 .u.hold_op = {1, 0}};
+				 .u.hold_op = {.hold = 1}};
 	hf_fuzz_apply(sm, base + 5 * HF_FUZZ_MIN, &release, &reply, "script: hold_release");
 
 	struct hf_cmd tick = {.type = HF_CMD_TICK};
