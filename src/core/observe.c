@@ -75,6 +75,7 @@ void hf_sm_event_static(const struct hf_sm *sm, uint32_t event, struct hf_event_
 	out->sale_closes_at_ms = e->sale_closes_at_ms;
 	out->hold_ttl_s = e->hold_ttl_s;
 	out->max_per_customer = e->max_per_customer;
+	out->orphan_rule = e->orphan_rule;
 	out->first_seat = e->first_seat;
 	out->n_seats = e->n_seats;
 }

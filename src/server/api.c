@@ -58,34 +58,6 @@ static void not_found(struct hf_req *r, const char *what)
 	hf_render_error(r, 404, "not_found", msg);
 }
 
-static void event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name, int64_t starts,
-			 uint32_t ttl, uint32_t maxpc, int64_t opens, int64_t closes, uint8_t rule,
-			 uint32_t n)
-{
-	hf_jw_key(jw, "id");
-	jw_hstr(jw, id);
-	hf_jw_key(jw, "name");
-	jw_hstr(jw, name);
-	hf_jw_key(jw, "starts_at");
-	hf_jw_time(jw, starts);
-	hf_jw_key(jw, "hold_ttl_s");
-	hf_jw_u64(jw, ttl ? ttl : HF_HOLD_TTL_DEFAULT_S);
-	hf_jw_key(jw, "max_per_customer");
-	hf_jw_u64(jw, maxpc);
-	if (opens) {
-		hf_jw_key(jw, "sale_opens_at");
-		hf_jw_time(jw, opens);
-	}
-	if (closes) {
-		hf_jw_key(jw, "sale_closes_at");
-		hf_jw_time(jw, closes);
-	}
-	hf_jw_key(jw, "orphan_rule");
-	hf_jw_cstr(jw, rule < HF_ORPHAN_RULE_COUNT ? hf_jsonin_orphan_rules[rule] : "allow");
-	hf_jw_key(jw, "seat_count");
-	hf_jw_u64(jw, n);
-}
-
 static void read_event(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
 {
 	(void)now_ms;
@@ -99,7 +71,7 @@ static void read_event(struct hf_request *q, const struct hf_sm *sm, int64_t now
 	hf_jw_init(jw, r->arena);
 	r->status = 200;
 	hf_jw_obj(jw);
-	event_fields(jw, e.id, e.name, e.starts_at_ms, e.hold_ttl_s, e.max_per_customer,
+	hf_render_event_fields(jw, e.id, e.name, e.starts_at_ms, e.hold_ttl_s, e.max_per_customer,
 		     e.sale_opens_at_ms, e.sale_closes_at_ms, e.orphan_rule, e.n_seats);
 	hf_jw_key(jw, "counts");
 	hf_jw_obj(jw);
@@ -196,28 +168,7 @@ static void read_seats(struct hf_request *q, const struct hf_sm *sm, int64_t now
 	for (uint32_t i = from; i < to; i++) {
 		struct hf_seat_info s;
 		hf_sm_seat_info(sm, e.first_seat + i, &s);
-		hf_jw_obj(jw);
-		hf_jw_key(jw, "id");
-		jw_hstr(jw, s.id);
-		if (s.section.len) {
-			hf_jw_key(jw, "section");
-			jw_hstr(jw, s.section);
-		}
-		if (s.row.len) {
-			hf_jw_key(jw, "row");
-			jw_hstr(jw, s.row);
-		}
-		hf_jw_key(jw, "number");
-		hf_jw_i64(jw, s.number);
-		hf_jw_key(jw, "price");
-		hf_jw_i64(jw, s.price);
-		if (s.category.len) {
-			hf_jw_key(jw, "category");
-			jw_hstr(jw, s.category);
-		}
-		hf_jw_key(jw, "state");
-		hf_jw_cstr(jw, hf_seat_state_name((enum hf_seat_state)s.state));
-		hf_jw_obj_end(jw);
+		hf_render_seat(jw, &s, s.state);
 	}
 	hf_jw_arr_end(jw);
 	/* The last seat of this page when more follow (pass it as ?after). */
@@ -232,24 +183,6 @@ static void read_seats(struct hf_request *q, const struct hf_sm *sm, int64_t now
 	hf_jw_obj_end(jw);
 }
 
-static void item_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name,
-			struct hf_str category, struct hf_str description, struct hf_str image_url,
-			int64_t price)
-{
-	hf_jw_key(jw, "id");
-	jw_hstr(jw, id);
-	hf_jw_key(jw, "name");
-	jw_hstr(jw, name);
-	hf_jw_key(jw, "category");
-	jw_hstr(jw, category);
-	hf_jw_key(jw, "description");
-	jw_hstr(jw, description);
-	hf_jw_key(jw, "image_url");
-	jw_hstr(jw, image_url);
-	hf_jw_key(jw, "price");
-	hf_jw_i64(jw, price);
-}
-
 static void read_item(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
 {
 	(void)now_ms;
@@ -262,15 +195,7 @@ static void read_item(struct hf_request *q, const struct hf_sm *sm, int64_t now_
 	struct hf_jw *jw = &r->out;
 	hf_jw_init(jw, r->arena);
 	r->status = 200;
-	hf_jw_obj(jw);
-	item_fields(jw, i.id, i.name, i.category, i.description, i.image_url, i.price);
-	hf_jw_key(jw, "available");
-	hf_jw_u64(jw, i.available);
-	hf_jw_key(jw, "held");
-	hf_jw_u64(jw, i.held);
-	hf_jw_key(jw, "sold");
-	hf_jw_u64(jw, i.sold);
-	hf_jw_obj_end(jw);
+	hf_render_item(jw, &i, i.available, i.held, i.sold);
 }
 
 /* A customer may see only their own bookings; another's reads exactly as
@@ -675,7 +600,7 @@ static void ok_event(struct hf_req *r)
 	const struct hf_event_create *e = &r->ereq.cmd.u.event_create;
 	struct hf_jw *jw = &r->out;
 	hf_jw_obj(jw);
-	event_fields(jw, e->id, e->name, e->starts_at_ms, e->hold_ttl_s, e->max_per_customer,
+	hf_render_event_fields(jw, e->id, e->name, e->starts_at_ms, e->hold_ttl_s, e->max_per_customer,
 		     e->sale_opens_at_ms, e->sale_closes_at_ms, e->orphan_rule, e->n_seats);
 	hf_jw_obj_end(jw);
 }
@@ -699,17 +624,10 @@ static void ok_block(struct hf_req *r)
 
 static void ok_item(struct hf_req *r)
 {
-	const struct hf_item_create *i = &r->ereq.cmd.u.item_create;
-	struct hf_jw *jw = &r->out;
-	hf_jw_obj(jw);
-	item_fields(jw, i->id, i->name, i->category, i->description, i->image_url, i->price);
-	hf_jw_key(jw, "available");
-	hf_jw_u64(jw, i->stock);
-	hf_jw_key(jw, "held");
-	hf_jw_u64(jw, 0);
-	hf_jw_key(jw, "sold");
-	hf_jw_u64(jw, 0);
-	hf_jw_obj_end(jw);
+	const struct hf_item_create *c = &r->ereq.cmd.u.item_create;
+	struct hf_item_info i = {.id = c->id, .name = c->name, .category = c->category,
+				 .description = c->description, .image_url = c->image_url, .price = c->price};
+	hf_render_item(&r->out, &i, c->stock, 0, 0);
 }
 
 static void ok_restock(struct hf_req *r)

@@ -49,6 +49,7 @@
 #include "server/httpd.h"
 #include "server/jsonw.h"
 #include "server/log.h"
+#include "server/server.h"
 
 /* ---- deltas: sequencer -> hub ------------------------------------------- */
 
@@ -1014,28 +1015,7 @@ static void topic_snapshot(struct hf_feeds *f, struct topic *t)
 		for (uint32_t i = 0; i < t->n_seats; i++) {
 			struct hf_seat_info s;
 			hf_sm_seat_static(f->sm, t->first_seat + i, &s);
-			hf_jw_obj(&jw);
-			hf_jw_key(&jw, "id");
-			jw_hstr(&jw, s.id);
-			if (s.section.len) {
-				hf_jw_key(&jw, "section");
-				jw_hstr(&jw, s.section);
-			}
-			if (s.row.len) {
-				hf_jw_key(&jw, "row");
-				jw_hstr(&jw, s.row);
-			}
-			hf_jw_key(&jw, "number");
-			hf_jw_i64(&jw, s.number);
-			hf_jw_key(&jw, "price");
-			hf_jw_i64(&jw, s.price);
-			if (s.category.len) {
-				hf_jw_key(&jw, "category");
-				jw_hstr(&jw, s.category);
-			}
-			hf_jw_key(&jw, "state");
-			hf_jw_cstr(&jw, hf_seat_state_name((enum hf_seat_state)f->seat_state[t->first_seat + i]));
-			hf_jw_obj_end(&jw);
+			hf_render_seat(&jw, &s, f->seat_state[t->first_seat + i]);
 		}
 		hf_jw_arr_end(&jw);
 		hf_jw_key(&jw, "counts");
@@ -1194,50 +1174,13 @@ int hf_feeds_read(struct hf_feeds *f, enum hf_feed_kind kind, const char *name, 
 	} else if (kind == HF_FEED_ITEM) {
 		struct hf_item_info i;
 		hf_sm_item_static(f->sm, t->index, &i);
-		hf_jw_obj(jw);
-		hf_jw_key(jw, "id");
-		jw_hstr(jw, i.id);
-		hf_jw_key(jw, "name");
-		jw_hstr(jw, i.name);
-		hf_jw_key(jw, "category");
-		jw_hstr(jw, i.category);
-		hf_jw_key(jw, "description");
-		jw_hstr(jw, i.description);
-		hf_jw_key(jw, "image_url");
-		jw_hstr(jw, i.image_url);
-		hf_jw_key(jw, "price");
-		hf_jw_i64(jw, i.price);
-		hf_jw_key(jw, "available");
-		hf_jw_u64(jw, t->available);
-		hf_jw_key(jw, "held");
-		hf_jw_u64(jw, t->held);
-		hf_jw_key(jw, "sold");
-		hf_jw_u64(jw, t->sold);
-		hf_jw_obj_end(jw);
+		hf_render_item(jw, &i, t->available, t->held, t->sold);
 	} else if (!seats) {
 		struct hf_event_info e;
 		hf_sm_event_static(f->sm, t->index, &e);
 		hf_jw_obj(jw);
-		hf_jw_key(jw, "id");
-		jw_hstr(jw, e.id);
-		hf_jw_key(jw, "name");
-		jw_hstr(jw, e.name);
-		hf_jw_key(jw, "starts_at");
-		hf_jw_time(jw, e.starts_at_ms);
-		hf_jw_key(jw, "hold_ttl_s");
-		hf_jw_u64(jw, e.hold_ttl_s);
-		hf_jw_key(jw, "max_per_customer");
-		hf_jw_u64(jw, e.max_per_customer);
-		if (e.sale_opens_at_ms) {
-			hf_jw_key(jw, "sale_opens_at");
-			hf_jw_time(jw, e.sale_opens_at_ms);
-		}
-		if (e.sale_closes_at_ms) {
-			hf_jw_key(jw, "sale_closes_at");
-			hf_jw_time(jw, e.sale_closes_at_ms);
-		}
-		hf_jw_key(jw, "seat_count");
-		hf_jw_u64(jw, e.n_seats);
+		hf_render_event_fields(jw, e.id, e.name, e.starts_at_ms, e.hold_ttl_s, e.max_per_customer,
+				       e.sale_opens_at_ms, e.sale_closes_at_ms, e.orphan_rule, e.n_seats);
 		counts_json(jw, t->count);
 		hf_jw_obj_end(jw);
 	} else {
@@ -1269,28 +1212,7 @@ int hf_feeds_read(struct hf_feeds *f, enum hf_feed_kind kind, const char *name, 
 			for (uint32_t i = from; i < to; i++) {
 				struct hf_seat_info s;
 				hf_sm_seat_static(f->sm, t->first_seat + i, &s);
-				hf_jw_obj(&pj);
-				hf_jw_key(&pj, "id");
-				jw_hstr(&pj, s.id);
-				if (s.section.len) {
-					hf_jw_key(&pj, "section");
-					jw_hstr(&pj, s.section);
-				}
-				if (s.row.len) {
-					hf_jw_key(&pj, "row");
-					jw_hstr(&pj, s.row);
-				}
-				hf_jw_key(&pj, "number");
-				hf_jw_i64(&pj, s.number);
-				hf_jw_key(&pj, "price");
-				hf_jw_i64(&pj, s.price);
-				if (s.category.len) {
-					hf_jw_key(&pj, "category");
-					jw_hstr(&pj, s.category);
-				}
-				hf_jw_key(&pj, "state");
-				hf_jw_cstr(&pj, hf_seat_state_name((enum hf_seat_state)f->seat_state[t->first_seat + i]));
-				hf_jw_obj_end(&pj);
+				hf_render_seat(&pj, &s, f->seat_state[t->first_seat + i]);
 			}
 			hf_jw_arr_end(&pj);
 			hf_jw_key(&pj, "next");

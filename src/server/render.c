@@ -100,6 +100,88 @@ void hf_render_booking_id(struct hf_jw *jw, char prefix, uint64_t id)
 
 static void jw_hstr(struct hf_jw *jw, struct hf_str s) { hf_jw_str(jw, s.ptr, s.len); }
 
+/* The fields of an event every answer about it carries (server.h). */
+void hf_render_event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name, int64_t starts,
+			 uint32_t ttl, uint32_t maxpc, int64_t opens, int64_t closes, uint8_t rule,
+			 uint32_t n)
+{
+	hf_jw_key(jw, "id");
+	jw_hstr(jw, id);
+	hf_jw_key(jw, "name");
+	jw_hstr(jw, name);
+	hf_jw_key(jw, "starts_at");
+	hf_jw_time(jw, starts);
+	hf_jw_key(jw, "hold_ttl_s");
+	hf_jw_u64(jw, ttl ? ttl : HF_HOLD_TTL_DEFAULT_S);
+	hf_jw_key(jw, "max_per_customer");
+	hf_jw_u64(jw, maxpc);
+	if (opens) {
+		hf_jw_key(jw, "sale_opens_at");
+		hf_jw_time(jw, opens);
+	}
+	if (closes) {
+		hf_jw_key(jw, "sale_closes_at");
+		hf_jw_time(jw, closes);
+	}
+	hf_jw_key(jw, "orphan_rule");
+	hf_jw_cstr(jw, rule < HF_ORPHAN_RULE_COUNT ? hf_jsonin_orphan_rules[rule] : "allow");
+	hf_jw_key(jw, "seat_count");
+	hf_jw_u64(jw, n);
+}
+
+/* A seat of a seat map (server.h). */
+void hf_render_seat(struct hf_jw *jw, const struct hf_seat_info *s, uint8_t state)
+{
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "id");
+	jw_hstr(jw, s->id);
+	if (s->section.len) {
+		hf_jw_key(jw, "section");
+		jw_hstr(jw, s->section);
+	}
+	if (s->row.len) {
+		hf_jw_key(jw, "row");
+		jw_hstr(jw, s->row);
+	}
+	hf_jw_key(jw, "number");
+	hf_jw_i64(jw, s->number);
+	hf_jw_key(jw, "price");
+	hf_jw_i64(jw, s->price);
+	if (s->category.len) {
+		hf_jw_key(jw, "category");
+		jw_hstr(jw, s->category);
+	}
+	hf_jw_key(jw, "state");
+	hf_jw_cstr(jw, hf_seat_state_name((enum hf_seat_state)state));
+	hf_jw_obj_end(jw);
+}
+
+/* An item with its counters (server.h). */
+void hf_render_item(struct hf_jw *jw, const struct hf_item_info *i, uint64_t available, uint64_t held,
+		    uint64_t sold)
+{
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "id");
+	jw_hstr(jw, i->id);
+	hf_jw_key(jw, "name");
+	jw_hstr(jw, i->name);
+	hf_jw_key(jw, "category");
+	jw_hstr(jw, i->category);
+	hf_jw_key(jw, "description");
+	jw_hstr(jw, i->description);
+	hf_jw_key(jw, "image_url");
+	jw_hstr(jw, i->image_url);
+	hf_jw_key(jw, "price");
+	hf_jw_i64(jw, i->price);
+	hf_jw_key(jw, "available");
+	hf_jw_u64(jw, available);
+	hf_jw_key(jw, "held");
+	hf_jw_u64(jw, held);
+	hf_jw_key(jw, "sold");
+	hf_jw_u64(jw, sold);
+	hf_jw_obj_end(jw);
+}
+
 /* The state whose immutable names a render reads: the engine's current one
  * (an engine may replace it: engine.h), or the server's own when there is
  * no engine (request.h: tests and fuzzing). */

@@ -212,6 +212,19 @@ void hf_render_reply(struct hf_req *r);
 /* A hold or order as JSON (names through the immutable-name accessors). */
 void hf_render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b,
 		       bool is_order, int64_t now_ms);
+/* An event's fields, from its info or from the command that made it
+ * (id, name, starts_at, hold_ttl_s, max_per_customer, the sale window,
+ * orphan_rule, seat_count), into an open object. */
+void hf_render_event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name, int64_t starts,
+			    uint32_t ttl, uint32_t maxpc, int64_t opens, int64_t closes, uint8_t rule,
+			    uint32_t n);
+/* One seat of a seat map ({"id", "section"?, "row"?, "number", "price",
+ * "category"?, "state"}) with the given state; an item with the given
+ * counters. The engine's reads and the feeds' mirror both answer with
+ * these, so the two cannot drift apart. */
+void hf_render_seat(struct hf_jw *jw, const struct hf_seat_info *s, uint8_t state);
+void hf_render_item(struct hf_jw *jw, const struct hf_item_info *i, uint64_t available, uint64_t held,
+		    uint64_t sold);
 /* "h-12" / "o-7" */
 void hf_render_booking_id(struct hf_jw *jw, char prefix, uint64_t id);
 
