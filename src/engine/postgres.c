@@ -22,6 +22,9 @@
  *          COMMIT. Only after the commit returns are the requests done.
  *     A batch of reads only catches up (one round trip, no lock) and runs
  *     the reads: they see every write acknowledged before they began.
+ *     Before taking a batch the thread waits up to GATHER_US for as many
+ *     requests as the last one had (closed-loop clients it just answered
+ *     send their next), so lock turns between processes stay full.
  *   - Nothing but the head row is locked, always first: no deadlock, no
  *     serialization failure at READ COMMITTED. Any error (lost connection
  *     included) drops the connection; a batch that failed before this
@@ -46,7 +49,9 @@
  *     have left it elsewhere: `dirty`).
  *   - done is called for a write only after its transaction committed.
  *   - Only the engine thread touches conn, sm (but for immutable names),
- *     pos and the due heap; q_* under q_mu, st under st_mu.
+ *     pos and the due heap; q_* under q_mu, st under st_mu. sm_shown (what
+ *     hf_engine_sm hands out) changes only when a rebuild replaces sm; the
+ *     replaced state is freed HF_ENGINE_SM_RETIRED_S later.
  */
 #include "engine/postgres.h"
 
