@@ -6,17 +6,21 @@
 #   PEER_DIR=<peers>/django bench/side-by-side.sh     # as root; ~20 minutes
 #   QUICK=1 PEER_DIR=... bench/side-by-side.sh        # one round of 3 s runs
 #   NO_PEERS=1 bench/side-by-side.sh                  # holdfast and the ceiling only
+#   IDLE=10000 ...     # also hot with 10,000 idle keep-alive connections open
+#   PROFILE=1 ...      # also system calls, context switches, CPU per request (perf)
 #
 # Knobs: ROUNDS (3), DURATION (10 s per run), WARMUP (1 s), CONNS (64),
-# CLIENT_THREADS (1), HF_THREADS (4, holdfast's default), WORKLOADS
+# CLIENT_THREADS (1), HF_THREADS (2, holdfast's default), WORKLOADS
 # ("hot scarce seats spread mixed batch"), QUIET_PCT (15) / QUIET_SECS (6) /
 # QUIET_MAX (900), FOREIGN_MAX (1.5 CPU-s), RETRIES (2), OUT (a fresh temp
-# directory), RESULTS (bench/results), CHART (docs/bench-side-by-side.svg).
+# directory), RESULTS (bench/results), CHART (docs/bench-side-by-side.svg),
+# IDLE (0: off), HF_IDLE_ARGS (holdfast's caps for the idle run),
+# PROFILE (0: off).
 #
 # What it does:
 #  1. builds build-bench (meson, release; assertions stay on as always):
 #     holdfast, holdfast-bench (the load generator and checker) and
-#     bench-ceiling (an empty libmicrohttpd handler in holdfast's HTTP
+#     bench-ceiling (an empty handler on holdfast's HTTP stack, in its
 #     configuration: the ceiling);
 #  2. starts the peers with the peer's own `MODE=serve run.sh` (Django on
 #     gunicorn + PostgreSQL 15 with fsync on, Redis 7 with appendonly and
@@ -27,6 +31,13 @@
 #     one measured load, checks the state, and records the row; a run that
 #     other work on the machine disturbed (> FOREIGN_MAX CPU-seconds not
 #     ours) is repeated, and flagged NOISY if it stays disturbed;
+#     with IDLE=N, each round's hot also runs holdfast with N idle
+#     keep-alive connections held open through the run (holdfast_idle,
+#     right after holdfast: interleaved), and records the server's memory
+#     per idle connection (its VmRSS before and after they open) and how
+#     many it closed; with PROFILE=1, perf stat counts the server's system
+#     calls, context switches and CPU time over exactly the measured window
+#     (holdfast-bench --perf-ctl), recorded per request;
 #  4. writes medians and ratios (RESULTS/side-by-side.md), the raw rows
 #     (RESULTS/side-by-side.tsv) and the chart (gnuplot, CHART);
 #  5. stops everything it started, by PID.
@@ -47,7 +58,7 @@ DURATION=${DURATION:-$([[ $QUICK == 1 ]] && echo 3 || echo 10)}
 WARMUP=${WARMUP:-1}
 CONNS=${CONNS:-64}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
-HF_THREADS=${HF_THREADS:-4}
+HF_THREADS=${HF_THREADS:-2}
 WORKLOADS=${WORKLOADS:-"hot scarce seats spread mixed batch"}
 QUIET_PCT=${QUIET_PCT:-15}
 QUIET_SECS=${QUIET_SECS:-6}
@@ -55,6 +66,8 @@ QUIET_MAX=${QUIET_MAX:-900}
 FOREIGN_MAX=${FOREIGN_MAX:-1.5}
 RETRIES=${RETRIES:-2}
 NO_PEERS=${NO_PEERS:-0}
+IDLE=${IDLE:-0}
+PROFILE=${PROFILE:-0}
 PEER_DIR=${PEER_DIR:-$REPO/../shared/peers/django}
 RESULTS=${RESULTS:-$HERE/results}
 CHART=${CHART:-$REPO/docs/bench-side-by-side.svg}
@@ -78,7 +91,7 @@ kv() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1" | head -1; }
 # Systems per workload, in the order they run inside a round. Columns of a
 # system: name, what it is (for the table).
 declare -A SYSTEMS=(
-    [hot]="holdfast ceiling redis redis_everysec pgbench django"
+    [hot]="holdfast $([[ $IDLE -gt 0 ]] && echo holdfast_idle) ceiling redis redis_everysec pgbench django"
     [scarce]="holdfast redis pgbench django"
     [seats]="holdfast django"
     [spread]="holdfast redis pgbench django"
@@ -87,7 +100,8 @@ declare -A SYSTEMS=(
 )
 declare -A LABEL=(
     [holdfast]="holdfast (fsync always)"
-    [ceiling]="empty handler, libmicrohttpd (ceiling)"
+    [holdfast_idle]="holdfast, $IDLE idle connections open"
+    [ceiling]="empty handler, same HTTP stack (ceiling)"
     [redis]="Redis + Lua, appendfsync always"
     [redis_everysec]="Redis + Lua, appendfsync everysec"
     [pgbench]="PostgreSQL, single-statement UPDATE (pgbench)"
@@ -131,13 +145,22 @@ wait_port() {  # wait_port PORT PID: until something listens (or PID dies)
 
 KEYFILE=$OUT/admin.key
 hf_start() {  # hf_start [extra args]: a fresh holdfast, fsync always, new data dir
+    # (HF_NOFILE: its open-file limit, raised in the subshell it execs from)
     local dir=$OUT/hf-data-$RANDOM$RANDOM
-    "$HOLDFAST" serve --listen "127.0.0.1:$HF_PORT" --data "$dir" --admin-key-file "$KEYFILE" \
-        --fsync always --threads "$HF_THREADS" "$@" >>"$OUT/holdfast.log" 2>&1 &
+    (
+        if [[ -n ${HF_NOFILE:-} ]]; then ulimit -n "$HF_NOFILE" 2>/dev/null || log "cannot raise holdfast's open files to $HF_NOFILE"; fi
+        exec "$HOLDFAST" serve --listen "127.0.0.1:$HF_PORT" --data "$dir" --admin-key-file "$KEYFILE" \
+            --fsync always --threads "$HF_THREADS" "$@"
+    ) >>"$OUT/holdfast.log" 2>&1 &
     HF_PID=$!
     wait_port "$HF_PORT" "$HF_PID" || { tail -5 "$OUT/holdfast.log" >&2; log "holdfast did not start"; exit 1; }
     HF_DIR=$dir
 }
+# holdfast's options for the idle run: room for the idle connections (its
+# total cap; holdfast-bench keeps each source address under the per-address
+# cap) and an idle timeout longer than the run, so that what is measured is
+# the load with them open (HF_IDLE_ARGS replaces these)
+hf_idle_args() { echo "${HF_IDLE_ARGS:---max-connections $(($1 + 4096)) --idle-timeout-s 600}"; }
 hf_stop() { stop_pid "$HF_PID" holdfast; HF_PID=0; rm -rf "$HF_DIR"; }
 
 # ------------------------------------------------------------ quiet wait
@@ -189,29 +212,108 @@ peers_start() {
     log "peers up: gunicorn $GUNI_PID, postgres $PG_PID, redis $REDIS_PID"
 }
 
+# ------------------------------------------------------ profile (perf)
+# PROFILE=1: perf stat attached to the server's processes, counting only
+# while holdfast-bench says the measured window is open (--perf-ctl: perf's
+# control FIFO, enable / disable, each acknowledged), divided by the
+# requests answered in that window. perf -p counts the threads a process
+# has when perf attaches (the servers make theirs at start); raw PostgreSQL
+# has no profile: pgbench's backends are forked when it connects.
+PERF_EVENTS=raw_syscalls:sys_enter,context-switches,task-clock
+PERF_PID=0
+PERF_ARGS=()
+profile_check() {  # turns PROFILE off, with a note, where perf cannot count
+    if ! command -v perf >/dev/null || ! perf stat -e task-clock true >/dev/null 2>&1; then
+        log "PROFILE=1: perf is unavailable (perf stat -e task-clock true failed; Debian: linux-perf): no profile"
+        PROFILE=0; return 0
+    fi
+    local help; help=$(perf stat -h 2>&1 || true)  # -h exits 129
+    if ! grep -q -- '--control' <<<"$help"; then
+        log "PROFILE=1: this perf has no --control: no profile"; PROFILE=0; return 0
+    fi
+    if ! perf stat -e "$PERF_EVENTS" true >/dev/null 2>&1; then
+        log "PROFILE=1: the raw_syscalls tracepoint is not readable (root? tracefs?): context switches and CPU only"
+        PERF_EVENTS=context-switches,task-clock
+    fi
+}
+tree_pids() {  # tree_pids PID...: those PIDs and all their descendants, comma-separated
+    ps -e -o pid=,ppid= | awk -v roots="$*" '
+        BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
+        { parent[$1] = $2 }
+        END { do { grown = 0; for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; grown = 1 } } while (grown)
+              s = ""; for (p in keep) if (p in parent) s = s (s == "" ? "" : ",") p; print s }'
+}
+perf_start() {  # perf_start PID[,PID..]: perf attached, counting from holdfast-bench's "enable"
+    PERF_ARGS=()
+    [[ $PROFILE == 1 && -n ${1:-} ]] || return 0
+    local ctl=$OUT/perf-ctl ack=$OUT/perf-ack i
+    rm -f "$ctl" "$ack" "$OUT/perf.out"; mkfifo "$ctl" "$ack"
+    perf stat -D -1 --control "fifo:$ctl,$ack" -e "$PERF_EVENTS" -p "$1" -x, -o "$OUT/perf.out" \
+        >>"$OUT/perf.log" 2>&1 &
+    PERF_PID=$!
+    for ((i = 0; i < 200; i++)); do  # until perf holds both FIFOs open
+        [[ $(find /proc/$PERF_PID/fd -lname "$OUT/perf-*" 2>/dev/null | wc -l) -ge 2 ]] && break
+        kill -0 "$PERF_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$PERF_PID" 2>/dev/null; then PERF_ARGS=(--perf-ctl "$ctl,$ack")
+    else log "  perf did not start (see $OUT/perf.log)"; wait "$PERF_PID" 2>/dev/null || true; PERF_PID=0; fi
+}
+perf_stop() {  # perf_stop: stops perf; appends perf_*_per_req fields to RES
+    [[ $PERF_PID != 0 ]] || return 0
+    kill -INT "$PERF_PID" 2>/dev/null || true
+    wait "$PERF_PID" 2>/dev/null || true
+    PERF_PID=0
+    local n; n=$(kv "$RES" requests)
+    [[ -n $RES && -n $n && $n -gt 0 && -s $OUT/perf.out ]] || return 0
+    RES="$RES$(awk -F, -v n="$n" '$1 ~ /^[0-9.]+$/ {
+        if ($3 ~ /^raw_syscalls:sys_enter/) printf " perf_syscalls_per_req=%.2f", $1 / n
+        if ($3 ~ /^context-switches/) printf " perf_cs_per_req=%.3f", $1 / n
+        if ($3 ~ /^task-clock/) printf " perf_cpu_us_per_req=%.2f", $1 * 1000 / n }' "$OUT/perf.out")"
+}
+
 # ------------------------------------------------------------ one run
 ROWS=$OUT/rows.tsv
 : >"$ROWS"
 # record ROUND WORKLOAD SYSTEM RESULT-LINE CHECK: one row of rows.tsv
 record() {
-    local r=$1 w=$2 s=$3 res=$4 check=$5
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$w" "$s" \
+    local r=$1 w=$2 s=$3 res=$4 check=$5 idle=""
+    [[ -n $(kv "$res" idle) ]] && idle="$(kv "$res" idle_open_end)/$(kv "$res" idle_opened)/$(kv "$res" idle)"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$w" "$s" \
         "$(kv "$res" rps)" "$(kv "$res" ops_per_s)" "$(kv "$res" p50_ms)" "$(kv "$res" p99_ms)" \
         "$(kv "$res" p999_ms)" "$(kv "$res" ok)" "$(kv "$res" rejected)" "$(kv "$res" other)" \
         "$check" "$(kv "$res" cpu_client_s)/$(kv "$res" cpu_server_s)/$(kv "$res" cpu_other_s)" \
-        "$(kv "$res" bookings_per_s)" "$(kv "$res" unanswered)" >>"$ROWS"
+        "$(kv "$res" bookings_per_s)" "$(kv "$res" unanswered)" \
+        "$(kv "$res" idle_kib_per_conn)" "$idle" \
+        "$(kv "$res" perf_syscalls_per_req)" "$(kv "$res" perf_cs_per_req)" "$(kv "$res" perf_cpu_us_per_req)" >>"$ROWS"
 }
 
 BENCH_COMMON=(--connections "$CONNS" --threads "$CLIENT_THREADS" --duration-s "$DURATION" --warmup-s "$WARMUP")
 
-run_holdfast() {  # WORKLOAD -> RES, CHECK
-    local w=$1 extra=()
+run_holdfast() {  # WORKLOAD [IDLE] -> RES, CHECK
+    local w=$1 idle=${2:-0} extra=() idle_args=()
     [[ $w == mixed ]] && extra=(--test-clock)
-    hf_start "${extra[@]}"
+    if [[ $idle -gt 0 ]]; then
+        # room for the idle connections: the server's caps and open files
+        # (holdfast-bench spreads them over 127.0.0.2.. source addresses,
+        # 1,000 each, under the per-address cap)
+        read -r -a extra <<<"$(hf_idle_args "$idle")"
+        idle_args=(--idle "$idle")
+        HF_NOFILE=$((idle + 8192)) hf_start "${extra[@]}"
+    else
+        hf_start "${extra[@]}"
+    fi
+    perf_start "$HF_PID"
     RES=$("$BENCH" --system holdfast --workload "$w" --target "127.0.0.1:$HF_PORT" --admin-key-file "$KEYFILE" \
-        --tag "r$ROUND" --account "$HF_PID" "${BENCH_COMMON[@]}" 2>>"$OUT/bench.log" | grep '^RESULT' || true)
+        --tag "r$ROUND" --account "$HF_PID" "${BENCH_COMMON[@]}" "${idle_args[@]}" "${PERF_ARGS[@]}" \
+        2>>"$OUT/bench.log" | grep '^RESULT' || true)
+    perf_stop
     hf_stop
     CHECK=$(kv "$RES" verify)
+    if [[ $idle -gt 0 && -n $RES ]]; then
+        CHECK="$CHECK, idle open at the end $(kv "$RES" idle_open_end) of $idle"
+        [[ $(kv "$RES" idle_failed) == 0 ]] || CHECK="$CHECK ($(kv "$RES" idle_failed) never opened)"
+    fi
     [[ $(kv "$RES" skipped) == 1 ]] && CHECK="SKIP (no POST /batch route)"
     if [[ $w == scarce ]]; then CHECK="$CHECK, successes $(kv "$RES" successes)"; fi
     if [[ $w == seats ]]; then CHECK="$CHECK, events $(kv "$RES" events_used)"; fi
@@ -221,17 +323,21 @@ run_ceiling() {
     "$CEILING" --listen "127.0.0.1:$CEIL_PORT" --threads "$HF_THREADS" 2>>"$OUT/ceiling.log" &
     CEIL_PID=$!
     wait_port "$CEIL_PORT" "$CEIL_PID" || { log "bench-ceiling did not start"; exit 1; }
+    perf_start "$CEIL_PID"
     RES=$("$BENCH" --system ceiling --workload "$1" --target "127.0.0.1:$CEIL_PORT" --account "$CEIL_PID" \
-        "${BENCH_COMMON[@]}" 2>>"$OUT/bench.log" | grep '^RESULT' || true)
+        "${BENCH_COMMON[@]}" "${PERF_ARGS[@]}" 2>>"$OUT/bench.log" | grep '^RESULT' || true)
+    perf_stop
     stop_pid "$CEIL_PID" bench-ceiling; CEIL_PID=0
     CHECK="n/a"
 }
 
 run_redis() {  # WORKLOAD FSYNC
     redis-cli -p "$REDIS_PORT" config set appendfsync "$2" >/dev/null
+    perf_start "$REDIS_PID"
     RES=$("$BENCH" --system redis --workload "$1" --target "127.0.0.1:$REDIS_PORT" --tag "r$ROUND" \
         --redis-script "$PEER_DIR/bench/redis_decr.lua" --account "$REDIS_PID" "${BENCH_COMMON[@]}" \
-        2>>"$OUT/bench.log" | grep '^RESULT' || true)
+        "${PERF_ARGS[@]}" 2>>"$OUT/bench.log" | grep '^RESULT' || true)
+    perf_stop
     redis-cli -p "$REDIS_PORT" config set appendfsync always >/dev/null
     CHECK=$(kv "$RES" verify)
     [[ $1 == scarce ]] && CHECK="$CHECK, successes $(kv "$RES" successes)"
@@ -256,8 +362,12 @@ run_django() {  # WORKLOAD: reset with SQL, load, check with SQL
     if [[ $w == spread ]]; then before=$(q "SELECT sum(quantity) FROM shop_product WHERE id < 10000")
     else before=$(q "SELECT quantity FROM shop_product WHERE id = 1"); fi
     t0=$(q "SELECT now()")
+    # the profile counts gunicorn's and PostgreSQL's processes present at
+    # the start (Django keeps its database connections: CONN_MAX_AGE)
+    perf_start "$(tree_pids "$GUNI_PID" "$PG_PID")"
     RES=$("$BENCH" --system django --workload "$w" --target "127.0.0.1:$APP_PORT" --account "$GUNI_PID,$PG_PID" \
-        "${BENCH_COMMON[@]}" 2>>"$OUT/bench.log" | grep '^RESULT' || true)
+        "${BENCH_COMMON[@]}" "${PERF_ARGS[@]}" 2>>"$OUT/bench.log" | grep '^RESULT' || true)
+    perf_stop
     ok=$(kv "$RES" measured_ok); unk=$(( $(kv "$RES" measured_unknown) + $(kv "$RES" unanswered) ))
     case $w in
         hot|scarce|spread)
@@ -355,6 +465,7 @@ measure() {  # measure ROUND WORKLOAD SYSTEM
         RES=""; CHECK=""
         case $s in
             holdfast) run_holdfast "$w" ;;
+            holdfast_idle) run_holdfast "$w" "$IDLE" ;;
             ceiling) run_ceiling "$w" ;;
             redis) run_redis "$w" always ;;
             redis_everysec) run_redis "$w" everysec ;;
@@ -374,6 +485,7 @@ measure() {  # measure ROUND WORKLOAD SYSTEM
 # ================================================================ main
 [[ $(id -u) == 0 || $NO_PEERS == 1 ]] || { echo "side-by-side.sh: the peers need root (or NO_PEERS=1)" >&2; exit 2; }
 log "output: $OUT"
+[[ $PROFILE == 1 ]] && profile_check
 if ! command -v gnuplot >/dev/null; then
     log "installing gnuplot-nox (charts)"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null
 fi
@@ -393,6 +505,8 @@ ninja -C "$BUILD" src/server/holdfast src/tools/holdfast-bench src/tools/bench-c
     echo "client: holdfast-bench, $CONNS connections, $CLIENT_THREADS thread(s), ${WARMUP}s warm-up, ${DURATION}s measured, on the same machine"
     echo "rounds: $ROUNDS, each workload's systems interleaved inside a round"
     echo "noise guard: machine idle (< ${QUIET_PCT}% busy) for ${QUIET_SECS}s before each run; re-run (up to $RETRIES) when other work used > ${FOREIGN_MAX} CPU-s"
+    [[ $IDLE -gt 0 ]] && echo "idle: hot also with $IDLE idle keep-alive connections open (holdfast $(hf_idle_args "$IDLE"); client: 1,000 per source address 127.0.0.2..), interleaved"
+    [[ $PROFILE == 1 ]] && echo "profile: perf stat -e $PERF_EVENTS on the server's processes during the measured window, per request answered in it"
     echo "loadavg_at_start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
 
@@ -408,7 +522,7 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
     log "round $ROUND of $ROUNDS"
     for w in $WORKLOADS; do
         for s in ${SYSTEMS[$w]}; do
-            if [[ $NO_PEERS == 1 && $s != holdfast && $s != ceiling ]]; then continue; fi
+            if [[ $NO_PEERS == 1 && $s != holdfast* && $s != ceiling ]]; then continue; fi
             measure "$ROUND" "$w" "$s"
         done
     done

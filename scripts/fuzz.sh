@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 
 TARGETS_ALL=(cmd_decode reply_decode snapshot_read wal_open http_request token_verify api_request)
 # Targets of the server's parsers link the server (and so the engine,
-# libmicrohttpd, jansson, libcrypto).
+# libh2o-evloop, jansson, libcrypto, libpq).
 server_target() { [ "$1" = http_request ] || [ "$1" = token_verify ] || [ "$1" = api_request ]; }
 # Longest input per target: a few times the largest seed, so the fuzzer
 # can grow inputs but each run stays fast.
@@ -82,10 +82,10 @@ command -v "$CC" >/dev/null || fail_build "$CC not found: run scripts/install-de
 # can silence them in the functions it names (open findings reported to the
 # code's owner); with halt_on_error=1 any other report of them still stops.
 UBSAN_SUPP=tests/fuzz/ubsan.supp
-CFLAGS=(-std=c11 -D_GNU_SOURCE -fno-strict-aliasing -g -O1 -Wall -Wextra
+CFLAGS=(-std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 -fno-strict-aliasing -g -O1 -Wall -Wextra
         -fsanitize=address,undefined -fno-sanitize-recover=all
         -fsanitize-recover=pointer-overflow
-        -fno-omit-frame-pointer -Isrc -Itests/fuzz $(pkg-config --cflags-only-I libpq))
+        -fno-omit-frame-pointer -Isrc -Itests/fuzz $(pkg-config --cflags libpq))
 build_log="$B/build.log"
 : >"$build_log"
 srcs=(src/base/*.c src/core/*.c src/wal/*.c tests/fuzz/fuzz_common.c tests/fuzz/memfs.c)
@@ -97,13 +97,16 @@ if [ $need_server -eq 1 ] || [ $seed_corpus -eq 1 ]; then
   for s in src/engine/*.c src/server/*.c; do
     [ "$s" = src/server/main.c ] || srcs+=("$s")
   done
-  # the PostgreSQL engine's SQL, compiled in (as src/engine/meson.build does)
+  # the PostgreSQL engine's SQL, compiled in as C strings (as meson does)
   mkdir -p "$B/gen"
   for q in schema queries; do
-    python3 src/engine/sql/embed.py src/engine/sql/$q.sql "$B/gen/pg_${q}_sql.c" "hf_pg_${q}_sql"
+    if [ ! -f "$B/gen/pg_${q}_sql.c" ] || [ "src/engine/sql/$q.sql" -nt "$B/gen/pg_${q}_sql.c" ]; then
+      python3 src/engine/sql/embed.py "src/engine/sql/$q.sql" "$B/gen/pg_${q}_sql.c" "hf_pg_${q}_sql" \
+        || fail_build "embedding src/engine/sql/$q.sql failed" "$build_log"
+    fi
     srcs+=("$B/gen/pg_${q}_sql.c")
   done
-  server_libs=(-lmicrohttpd -ljansson -lcrypto -lpq)
+  server_libs=(-lh2o-evloop -ljansson -lcrypto $(pkg-config --libs libpq))
 fi
 # Objects built with other flags (an older fuzz.sh) are rebuilt.
 flags_stamp="$B/obj/cflags"

@@ -4,10 +4,11 @@
 set -euo pipefail
 pkgs=(
   gcc clang libclang-rt-14-dev meson ninja-build pkg-config   # build (libclang-rt: libFuzzer, scripts/fuzz.sh)
-  libmicrohttpd-dev libjansson-dev libssl-dev  # server: HTTP, JSON, HMAC
+  libh2o-evloop-dev libjansson-dev libssl-dev  # server: HTTP (event loop, picohttpparser), JSON, HMAC
   libpq-dev postgresql                     # PostgreSQL engine (libpq), its tests' throwaway clusters
   libcmocka-dev                            # C unit tests
   python3-pytest python3-requests          # integration tests
+  chromium chromium-driver python3-selenium  # the seat-map page's browser tests (tests/ui), screenshots, render benchmark
   wrk gnuplot-nox                          # load, benchmark charts (bench/side-by-side.sh)
 )
 missing=()

@@ -5,6 +5,8 @@
 #   bounded fuzzing of every decoder (scripts/fuzz.sh, libFuzzer)
 #   integration tests (pytest) against the release binary (build/) and
 #   against the ASan + UBSan binary (build-asan/)
+#   the seat-map page (tests/ui: selenium driving Debian's headless chromium)
+#   against the release binary
 #   PostgreSQL: the differential test (meson suite pg, in the C suites) and
 #   the two-process API and fault tests (tests/pg, pytest), each on a
 #   throwaway cluster (scripts/pg-cluster.sh)
@@ -71,6 +73,7 @@ if ls tests/integration/test_*.py >/dev/null 2>&1; then
   else
     pytest_suite release "$PWD/build/holdfast"
     pytest_suite "ASan+UBSan" "$PWD/$ASAN/src/server/holdfast"
+    pytest_suite "seat-map page in headless Chromium, release" "$PWD/build/holdfast" tests/ui
     pytest_suite "PostgreSQL, release" "$PWD/build/holdfast" tests/pg
     pytest_suite "PostgreSQL, ASan+UBSan" "$PWD/$ASAN/src/server/holdfast" tests/pg
   fi

@@ -5,7 +5,8 @@
  * Catalog entries are created once and never deleted, so their indices and
  * names are stable for the life of the state (replies name them by index).
  * Invariant kept here: event.count[s] is the number of the event's seats in
- * state s; every seat state change goes through hf_catalog_seat_set.
+ * state s; every seat state change goes through hf_catalog_seat_set (which
+ * also keeps the rows' free-run index current, rows.c).
  */
 #include <string.h>
 
@@ -94,6 +95,8 @@ void hf_catalog_seat_set(struct hf_sm *sm, uint32_t seat, uint8_t state, uint32_
 	HF_ASSERT(ev->count[s->state] > 0);
 	ev->count[s->state]--;
 	ev->count[state]++;
+	if ((s->state == HF_SEAT_FREE) != (state == HF_SEAT_FREE))
+		hf_rows_seat_free(sm, (uint32_t)(ev - sm->events), seat, state == HF_SEAT_FREE);
 	s->state = state;
 	s->owner = owner;
 }
@@ -110,6 +113,7 @@ void hf_catalog_event_create(struct hf_sm *sm, const struct hf_cmd *cmd, struct 
 		  time_valid(c->starts_at_ms) && time_valid(c->sale_opens_at_ms) &&
 		  time_valid(c->sale_closes_at_ms) && c->n_seats > 0 &&
 		  c->hold_ttl_s <= sm->cfg.hold_lifetime_max_s &&
+		  c->orphan_rule < HF_ORPHAN_RULE_COUNT &&
 		  !(c->sale_opens_at_ms && c->sale_closes_at_ms &&
 		    c->sale_opens_at_ms >= c->sale_closes_at_ms);
 	uint64_t string_bytes = hf_strpool_cost(c->id) + hf_strpool_cost(c->name);
@@ -181,6 +185,7 @@ void hf_catalog_event_create(struct hf_sm *sm, const struct hf_cmd *cmd, struct 
 	ev->sale_closes_at_ms = c->sale_closes_at_ms;
 	ev->hold_ttl_s = c->hold_ttl_s ? c->hold_ttl_s : HF_HOLD_TTL_DEFAULT_S;
 	ev->max_per_customer = c->max_per_customer;
+	ev->orphan_rule = c->orphan_rule;
 	ev->count[HF_SEAT_FREE] = c->n_seats;
 	sm->n_events++;
 	sm->n_seats += c->n_seats;
@@ -303,9 +308,14 @@ void hf_catalog_item_restock(struct hf_sm *sm, const struct hf_cmd *cmd, struct 
 		return;
 	}
 	struct hf_item *it = &sm->items[i];
-	if ((uint64_t)it->available + it->held + it->sold + c->quantity > HF_STOCK_MAX)
-		{
+	uint64_t have = (uint64_t)it->available + it->held + it->sold;
+	if (have + c->quantity > HF_STOCK_MAX) {
 		hf_reply_reset(r, HF_LIMIT_EXCEEDED);
+		r->limit = HF_LIMIT_STOCK_MAX;
+		r->limit_max = HF_STOCK_MAX;
+		r->limit_current = (uint32_t)have;
+		r->limit_requested = c->quantity;
+		r->limit_ref = i;
 		return;
 	}
 	it->available += c->quantity;
@@ -335,6 +345,9 @@ int hf_catalog_index_rebuild(struct hf_sm *sm)
 	}
 	if (first != sm->n_seats)
 		return -1;
+	for (uint32_t e = 0; e < n_events; e++)
+		if (sm->events[e].n_seats > HF_EVENT_SEATS_MAX)
+			return -1;
 	for (uint32_t i = 0; i < sm->n_items; i++) {
 		uint32_t sid = sm->items[i].id;
 		if (sid == 0 || sid >= sm->strings.used || hf_map_get(&sm->item_by_sid, sid) != NIL)

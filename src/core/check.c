@@ -99,6 +99,8 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 		      "event %u seats do not follow the previous event's", e);
 		CHECK(sid_ok(sm, ev->id, false) && sid_ok(sm, ev->name, false),
 		      "event %u has a bad id or name", e);
+		CHECK(ev->orphan_rule < HF_ORPHAN_RULE_COUNT, "event %u has orphan rule %u", e,
+		      ev->orphan_rule);
 		CHECK(ev->hold_ttl_s >= 1 && ev->hold_ttl_s <= c->hold_lifetime_max_s &&
 			      ev->starts_at_ms >= 0 && ev->starts_at_ms <= HF_TIME_MS_MAX &&
 			      ev->sale_opens_at_ms >= 0 && ev->sale_opens_at_ms <= HF_TIME_MS_MAX &&
@@ -140,6 +142,8 @@ int hf_sm_check(const struct hf_sm *sm, char *msg, size_t msg_cap)
 		first += ev->n_seats;
 	}
 	CHECK(first == sm->n_seats, "events own %u seats, state has %u", first, sm->n_seats);
+	if (hf_rows_check(sm, msg, msg_cap) < 0)
+		return -1;
 
 	memset(scratch->check_item_held, 0, sizeof(uint64_t) * sm->n_items);
 	memset(scratch->check_item_sold, 0, sizeof(uint64_t) * sm->n_items);
@@ -396,6 +400,7 @@ uint64_t hf_sm_digest(const struct hf_sm *sm)
 		h = hf_hash_mix(h, (uint64_t)ev->sale_closes_at_ms);
 		h = hf_hash_mix(h, (uint64_t)ev->hold_ttl_s << 32 | ev->max_per_customer);
 		h = hf_hash_mix(h, (uint64_t)ev->first_seat << 32 | ev->n_seats);
+		h = hf_hash_mix(h, ev->orphan_rule);
 	}
 	for (uint32_t s = 0; s < sm->n_seats; s++) {
 		const struct hf_seat *seat = &sm->seats[s];

@@ -25,14 +25,14 @@
  *     left before anything is read or reserved), and on -1 leave *out
  *     zeroed.
  *
- * ---- byte layout, version 1 (integers little-endian, iN two's complement)
+ * ---- byte layout, version 2 (integers little-endian, iN two's complement)
  *
  *   str      := u16 len, len bytes, no terminator; len <= the field's bound:
  *               ID = HF_ID_LEN_MAX, NAME = HF_NAME_LEN_MAX,
  *               TEXT = HF_TEXT_LEN_MAX
  *   bool     := u8, 0 or 1 (anything else is rejected)
  *
- *   command  := u8 version (=1)
+ *   command  := u8 version (=2)
  *               u8 type       (1 .. HF_CMD_TYPE_COUNT-1; NONE is rejected)
  *               u8 flags      (bit0 admin; other bits must be 0)
  *               str(ID) customer
@@ -45,6 +45,8 @@
  *   EVENT_CREATE           str(ID) id, str(NAME) name, i64 starts_at_ms,
  *                          u32 hold_ttl_s, u32 max_per_customer,
  *                          i64 sale_opens_at_ms, i64 sale_closes_at_ms,
+ *                          u8 orphan_rule (passed through; the core
+ *                            answers a bad one with HF_BAD_REQUEST),
  *                          u32 n_seats (<= HF_EVENT_SEATS_MAX), n_seats x
  *                            { str(ID) id, str(NAME) section,
  *                              str(NAME) row, str(NAME) category,
@@ -62,20 +64,25 @@
  *                          u32 n_items (<= HF_HOLD_ITEMS_MAX), n_items x
  *                            { str(ID) item, u32 quantity,
  *                              bool partial }                   (>= 7 bytes)
- *   HOLD_EXTEND, _RELEASE, u64 hold, u32 ttl_s
+ *                          str(ID) best.event, str(NAME) best.section,
+ *                          str(NAME) best.category, u32 best.count
+ *   HOLD_EXTEND, _RELEASE, u64 hold, u32 ttl_s, bool accept_late
  *   HOLD_CONFIRM
  *   ORDER_CANCEL,          u64 order, u8 status, u8 expect
  *   ORDER_STATUS             (status and expect pass through unchecked: the
  *                             core answers a bad one with HF_BAD_REQUEST, and
  *                             that answer must replay from the log)
  *
- *   reply    := u8 version (=1)
+ *   reply    := u8 version (=2)
  *               u8 result     (< HF_RESULT_COUNT)
  *               u8 kind       (<= HF_REPLY_ORDER)
- *               u8 flags      (bit0 replayed; other bits must be 0)
+ *               u8 flags      (bit0 replayed, bit1 best, bit2 together,
+ *                              bit3 item_short; other bits must be 0)
  *               u32 index
  *               u32 n_bad_seats (<= HF_HOLD_SEATS_MAX), n_bad_seats x u32
- *               u32 bad_item, u32 available, u8 current_status
+ *               u32 bad_item, u32 available, u8 current_status,
+ *               u8 limit (< HF_LIMIT_KIND_COUNT), u32 limit_max,
+ *               u32 limit_current, u32 limit_requested, u32 limit_ref
  *               booking       (only when kind is HOLD or ORDER)
  *   booking  := u64 id, u32 customer, u8 state, i64 created_at_ms,
  *               i64 expires_at_ms, u64 order,
@@ -85,7 +92,7 @@
  *                 { u32 item, u32 quantity, u32 requested, u32 available,
  *                   i64 price },
  *               i64 total, i64 total_with_fees, i64 fees
- *   A maximal reply is 2,690 bytes, inside HF_REPLY_BYTES_MAX.
+ *   A maximal reply is 2,907 bytes, inside HF_REPLY_BYTES_MAX.
  *
  * Decoded command strings point into buf; decoded arrays live in scratch,
  * each aligned for its element type. A decoded reply is self-contained.
@@ -124,6 +131,7 @@ static const char *const result_names[] = {
 	[HF_STATUS_MISMATCH] = "status_mismatch",
 	[HF_INVALID_TRANSITION] = "invalid_transition",
 	[HF_IDEMPOTENCY_KEY_REUSED] = "idempotency_key_reused",
+	[HF_ORPHAN_SEAT] = "orphan_seat",
 };
 _Static_assert(HF_COUNT_OF(result_names) == HF_RESULT_COUNT,
 	       "result_names must name every enum hf_result");
@@ -158,6 +166,20 @@ _Static_assert(HF_COUNT_OF(order_status_names) == HF_ORDER_CANCELED + 1, "order 
 static const char *name_in(const char *const *names, size_t n, unsigned v)
 {
 	return v < n && names[v] ? names[v] : "unknown";
+}
+
+/* The details' "limit" of a limit_exceeded answer (server/ reuses these). */
+static const char *const limit_kind_names[] = {
+	[HF_LIMIT_NONE] = "none",
+	[HF_LIMIT_HOLDS_PER_CUSTOMER] = "active_holds_per_customer",
+	[HF_LIMIT_SEATS_PER_CUSTOMER] = "seats_per_customer",
+	[HF_LIMIT_STOCK_MAX] = "stock_max",
+};
+_Static_assert(HF_COUNT_OF(limit_kind_names) == HF_LIMIT_KIND_COUNT, "limit kinds");
+
+const char *hf_limit_kind_name(enum hf_limit_kind k)
+{
+	return name_in(limit_kind_names, HF_COUNT_OF(limit_kind_names), (unsigned)k);
 }
 
 const char *hf_result_name(enum hf_result r)
@@ -374,6 +396,7 @@ static void enc_event_create(struct writer *w, const struct hf_cmd *c)
 	put_u32(w, e->max_per_customer);
 	put_i64(w, e->sale_opens_at_ms);
 	put_i64(w, e->sale_closes_at_ms);
+	put_u8(w, e->orphan_rule);
 	if (!put_count(w, e->n_seats, HF_EVENT_SEATS_MAX, e->seats))
 		return;
 	for (uint32_t i = 0; i < e->n_seats && w->ok; i++) {
@@ -397,6 +420,7 @@ static void dec_event_create(struct reader *r, struct hf_cmd *c)
 	e->max_per_customer = get_u32(r);
 	e->sale_opens_at_ms = get_i64(r);
 	e->sale_closes_at_ms = get_i64(r);
+	e->orphan_rule = get_u8(r);
 	uint32_t n = get_count(r, HF_EVENT_SEATS_MAX, SEAT_SPEC_BYTES_MIN);
 	struct hf_seat_spec *seats =
 		reserve(r, n, sizeof(*seats), alignof(struct hf_seat_spec));
@@ -489,6 +513,10 @@ static void enc_lines(struct writer *w, const struct hf_cmd *c)
 		put_u32(w, l->items[i].quantity);
 		put_bool(w, l->items[i].partial);
 	}
+	put_str(w, l->best.event, HF_ID_LEN_MAX);
+	put_str(w, l->best.section, HF_NAME_LEN_MAX);
+	put_str(w, l->best.category, HF_NAME_LEN_MAX);
+	put_u32(w, l->best.count);
 }
 
 static void dec_lines(struct reader *r, struct hf_cmd *c)
@@ -509,6 +537,10 @@ static void dec_lines(struct reader *r, struct hf_cmd *c)
 		items[i].quantity = get_u32(r);
 		items[i].partial = get_bool(r);
 	}
+	l->best.event = get_str(r, HF_ID_LEN_MAX);
+	l->best.section = get_str(r, HF_NAME_LEN_MAX);
+	l->best.category = get_str(r, HF_NAME_LEN_MAX);
+	l->best.count = get_u32(r);
 	l->n_seats = ns;
 	l->seats = seats;
 	l->n_items = ni;
@@ -519,12 +551,14 @@ static void enc_hold_op(struct writer *w, const struct hf_cmd *c)
 {
 	put_u64(w, c->u.hold_op.hold);
 	put_u32(w, c->u.hold_op.ttl_s);
+	put_bool(w, c->u.hold_op.accept_late);
 }
 
 static void dec_hold_op(struct reader *r, struct hf_cmd *c)
 {
 	c->u.hold_op.hold = get_u64(r);
 	c->u.hold_op.ttl_s = get_u32(r);
+	c->u.hold_op.accept_late = get_bool(r);
 }
 
 static void enc_order_op(struct writer *w, const struct hf_cmd *c)
@@ -577,6 +611,10 @@ const char *hf_cmd_type_name(enum hf_cmd_type t)
 
 #define CMD_FLAG_ADMIN 0x01u
 #define REPLY_FLAG_REPLAYED 0x01u
+#define REPLY_FLAG_BEST 0x02u
+#define REPLY_FLAG_TOGETHER 0x04u
+#define REPLY_FLAG_ITEM_SHORT 0x08u
+#define REPLY_FLAGS (REPLY_FLAG_REPLAYED | REPLY_FLAG_BEST | REPLY_FLAG_TOGETHER | REPLY_FLAG_ITEM_SHORT)
 
 /* Runs the whole encoding through w; false if cmd is not encodable. */
 static bool cmd_write(const struct hf_cmd *cmd, struct writer *w)
@@ -682,12 +720,15 @@ enum {
 static bool reply_write(const struct hf_reply *rp, struct writer *w)
 {
 	HF_ASSERT(rp);
-	if (rp->result >= HF_RESULT_COUNT || rp->kind > HF_REPLY_ORDER)
+	if (rp->result >= HF_RESULT_COUNT || rp->kind > HF_REPLY_ORDER ||
+	    rp->limit >= HF_LIMIT_KIND_COUNT)
 		return false;
 	put_u8(w, HF_CODEC_VERSION);
 	put_u8(w, rp->result);
 	put_u8(w, rp->kind);
-	put_u8(w, rp->replayed ? REPLY_FLAG_REPLAYED : 0);
+	put_u8(w, (uint8_t)((rp->replayed ? REPLY_FLAG_REPLAYED : 0) | (rp->best ? REPLY_FLAG_BEST : 0) |
+			    (rp->together ? REPLY_FLAG_TOGETHER : 0) |
+			    (rp->item_short ? REPLY_FLAG_ITEM_SHORT : 0)));
 	put_u32(w, rp->index);
 	if (!put_count(w, rp->n_bad_seats, HF_HOLD_SEATS_MAX, rp->bad_seats))
 		return false;
@@ -696,6 +737,11 @@ static bool reply_write(const struct hf_reply *rp, struct writer *w)
 	put_u32(w, rp->bad_item);
 	put_u32(w, rp->available);
 	put_u8(w, rp->current_status);
+	put_u8(w, rp->limit);
+	put_u32(w, rp->limit_max);
+	put_u32(w, rp->limit_current);
+	put_u32(w, rp->limit_requested);
+	put_u32(w, rp->limit_ref);
 	if (rp->kind != HF_REPLY_HOLD && rp->kind != HF_REPLY_ORDER)
 		return w->ok;
 	const struct hf_booking *b = &rp->booking;
@@ -748,11 +794,14 @@ int64_t hf_reply_decode(const uint8_t *buf, size_t len, struct hf_reply *reply /
 	uint8_t kind = get_u8(&r);
 	uint8_t flags = get_u8(&r);
 	if (!r.ok || version != HF_CODEC_VERSION || result >= HF_RESULT_COUNT ||
-	    kind > HF_REPLY_ORDER || (flags & ~REPLY_FLAG_REPLAYED))
+	    kind > HF_REPLY_ORDER || (flags & ~REPLY_FLAGS))
 		goto bad;
 	reply->result = result;
 	reply->kind = kind;
 	reply->replayed = (flags & REPLY_FLAG_REPLAYED) != 0;
+	reply->best = (flags & REPLY_FLAG_BEST) != 0;
+	reply->together = (flags & REPLY_FLAG_TOGETHER) != 0;
+	reply->item_short = (flags & REPLY_FLAG_ITEM_SHORT) != 0;
 	reply->index = get_u32(&r);
 	reply->n_bad_seats = get_count(&r, HF_HOLD_SEATS_MAX, 4);
 	for (uint32_t i = 0; i < reply->n_bad_seats && r.ok; i++)
@@ -760,6 +809,13 @@ int64_t hf_reply_decode(const uint8_t *buf, size_t len, struct hf_reply *reply /
 	reply->bad_item = get_u32(&r);
 	reply->available = get_u32(&r);
 	reply->current_status = get_u8(&r);
+	reply->limit = get_u8(&r);
+	reply->limit_max = get_u32(&r);
+	reply->limit_current = get_u32(&r);
+	reply->limit_requested = get_u32(&r);
+	reply->limit_ref = get_u32(&r);
+	if (reply->limit >= HF_LIMIT_KIND_COUNT)
+		r.ok = false;
 	if (r.ok && (kind == HF_REPLY_HOLD || kind == HF_REPLY_ORDER)) {
 		struct hf_booking *b = &reply->booking;
 		b->id = get_u64(&r);

@@ -10,7 +10,8 @@
  * seats, items and customers are never deleted, so an index stays valid and
  * its name never changes); hf_sm_*_name() turns an index back into its id.
  *
- * Encoding, version 1 (all integers little-endian):
+ * Encoding, version 2 (all integers little-endian; version 1 lacked best
+ * available, the orphan rule, late confirms and the limit details):
  *   command := u8 version(=1) u8 type u8 flags(bit0 admin) str customer
  *              str idem_key u64 idem_fingerprint body(type)
  *   str     := u16 len, len bytes (no terminator)
@@ -29,7 +30,7 @@
 
 #include "base/limits.h"
 
-#define HF_CODEC_VERSION 1
+#define HF_CODEC_VERSION 2
 
 /* A byte string that is not NUL-terminated. A zeroed hf_str is empty. */
 struct hf_str {
@@ -63,7 +64,8 @@ enum hf_result {
 	HF_STATUS_MISMATCH = 18,  /* conditional status change: current != expected */
 	HF_INVALID_TRANSITION = 19,
 	HF_IDEMPOTENCY_KEY_REUSED = 20,
-	HF_RESULT_COUNT = 21,
+	HF_ORPHAN_SEAT = 21,      /* would strand single free seats (details: seats) */
+	HF_RESULT_COUNT = 22,
 };
 
 const char *hf_result_name(enum hf_result r);
@@ -89,6 +91,20 @@ enum hf_cmd_type {
 };
 
 const char *hf_cmd_type_name(enum hf_cmd_type t);
+
+/* An event's orphan rule (SPEC section 9): ALLOW takes any free seats;
+ * NO_SINGLE_GAPS refuses a booking that would strand a single free seat. */
+enum hf_orphan_rule { HF_ORPHAN_ALLOW = 0, HF_ORPHAN_NO_SINGLE_GAPS = 1, HF_ORPHAN_RULE_COUNT = 2 };
+
+/* Which limit an HF_LIMIT_EXCEEDED refusal met (reply.limit). */
+enum hf_limit_kind {
+	HF_LIMIT_NONE = 0,
+	HF_LIMIT_HOLDS_PER_CUSTOMER = 1, /* HF_CUSTOMER_HOLDS_MAX active holds */
+	HF_LIMIT_SEATS_PER_CUSTOMER = 2, /* an event's max_per_customer (limit_ref: event) */
+	HF_LIMIT_STOCK_MAX = 3,          /* HF_STOCK_MAX units of one item (limit_ref: item) */
+	HF_LIMIT_KIND_COUNT = 4,
+};
+const char *hf_limit_kind_name(enum hf_limit_kind k);
 
 enum hf_seat_state { HF_SEAT_FREE = 0, HF_SEAT_HELD = 1, HF_SEAT_SOLD = 2, HF_SEAT_BLOCKED = 3 };
 enum hf_hold_state { HF_HOLD_ACTIVE = 0, HF_HOLD_CONFIRMED = 1, HF_HOLD_RELEASED = 2, HF_HOLD_EXPIRED_STATE = 3 };
@@ -120,6 +136,7 @@ struct hf_event_create {
 	uint32_t max_per_customer; /* 0: no limit */
 	int64_t sale_opens_at_ms;  /* 0: open since forever */
 	int64_t sale_closes_at_ms; /* 0: never closes */
+	uint8_t orphan_rule;       /* enum hf_orphan_rule */
 	uint32_t n_seats;
 	const struct hf_seat_spec *seats;
 };
@@ -151,6 +168,15 @@ struct hf_item_ref {
 	bool partial;
 };
 
+/* Best available (HOLD_CREATE, ORDER_CREATE): count free seats of event
+ * chosen by the core (sm.h, "Choosing seats"), matching section and
+ * category when they are not empty. count 0: none asked (then the strings
+ * must be empty). */
+struct hf_best {
+	struct hf_str event, section, category;
+	uint32_t count;
+};
+
 /* HOLD_CREATE (hold = 0), HOLD_ADD, HOLD_REMOVE, ORDER_CREATE. */
 struct hf_lines {
 	uint64_t hold;
@@ -159,12 +185,15 @@ struct hf_lines {
 	const struct hf_seat_ref *seats;
 	uint32_t n_items;
 	const struct hf_item_ref *items;
+	struct hf_best best; /* HOLD_CREATE and ORDER_CREATE only */
 };
 
-/* HOLD_EXTEND (ttl_s), HOLD_RELEASE, HOLD_CONFIRM (ttl_s unused). */
+/* HOLD_EXTEND (ttl_s), HOLD_RELEASE, HOLD_CONFIRM (ttl_s unused;
+ * accept_late: admin only, an expired hold may still be confirmed). */
 struct hf_hold_op {
 	uint64_t hold;
 	uint32_t ttl_s;
+	bool accept_late;
 };
 
 /* ORDER_CANCEL (status, expect unused), ORDER_STATUS. */
@@ -242,16 +271,30 @@ struct hf_reply {
 	uint8_t result;   /* enum hf_result */
 	uint8_t kind;     /* enum hf_reply_kind */
 	bool replayed;    /* an idempotent retry: this is the first reply */
+	bool best;        /* the command chose seats (best available) ... */
+	bool together;    /* ... and they are side by side in one row */
+	bool item_short;  /* HF_HOLD_EXPIRED of a late confirm: bad_item and
+			   * available name an item no longer in stock */
 	uint32_t index;   /* EVENT, ITEM */
 	/* Refusal details: the seats (indices) that were unavailable/blocked/
 	 * unknown, in request order; the item short of stock and what it had;
 	 * for HF_INVALID_TRANSITION / HF_STATUS_MISMATCH the current status. For
-	 * HF_UNKNOWN_SEAT, bad_seats holds request positions, not indices. */
+	 * HF_UNKNOWN_SEAT, bad_seats holds request positions, not indices (and
+	 * for HF_UNKNOWN_EVENT the position n_seats names best.event). For
+	 * HF_ORPHAN_SEAT, the seats that would be stranded; for HF_HOLD_EXPIRED
+	 * of a late confirm, the hold's seats that are no longer free. For
+	 * HF_SEATS_UNAVAILABLE of best available with no seat named,
+	 * `available` is how many matching seats are free. */
 	uint32_t n_bad_seats;
 	uint32_t bad_seats[HF_HOLD_SEATS_MAX];
 	uint32_t bad_item;      /* item index; request position for HF_UNKNOWN_ITEM */
 	uint32_t available;
 	uint8_t current_status;
+	/* HF_LIMIT_EXCEEDED: which limit (enum hf_limit_kind), its value, what
+	 * the customer (or item) already has, what the command asked for, and
+	 * the event (SEATS_PER_CUSTOMER) or item (STOCK_MAX) index. */
+	uint8_t limit;
+	uint32_t limit_max, limit_current, limit_requested, limit_ref;
 	struct hf_booking booking; /* HOLD, ORDER */
 };
 

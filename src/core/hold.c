@@ -367,11 +367,20 @@ enum hf_result hf_lines_resolve(struct hf_sm *sm, const struct hf_cmd *cmd, bool
 				uint32_t *slot, struct hf_resolved *res, struct hf_reply *r)
 {
 	const struct hf_lines *c = &cmd->u.lines;
-	if (c->n_seats > HF_HOLD_SEATS_MAX || c->n_items > HF_HOLD_ITEMS_MAX)
+	const struct hf_best *best = &c->best;
+	if (c->n_seats > HF_HOLD_SEATS_MAX || c->n_items > HF_HOLD_ITEMS_MAX ||
+	    (uint64_t)c->n_seats + best->count > HF_HOLD_SEATS_MAX)
 		return refuse(r, HF_TOO_MANY_LINES);
-	bool ok = hf_customer_ok(cmd, with_hold) && c->n_seats + c->n_items > 0;
+	bool may_choose = cmd->type == HF_CMD_HOLD_CREATE || cmd->type == HF_CMD_ORDER_CREATE;
+	bool ok = hf_customer_ok(cmd, with_hold) && c->n_seats + c->n_items + best->count > 0;
 	if (cmd->type == HF_CMD_HOLD_CREATE && c->ttl_s > sm->cfg.hold_lifetime_max_s)
 		ok = false;
+	if (best->count == 0)
+		ok = ok && best->event.len == 0 && best->section.len == 0 && best->category.len == 0;
+	else
+		ok = ok && may_choose && hf_id_valid(best->event) &&
+		     hf_text_valid(best->section, HF_NAME_LEN_MAX) &&
+		     hf_text_valid(best->category, HF_NAME_LEN_MAX);
 	for (uint32_t i = 0; ok && i < c->n_seats; i++) {
 		ok = hf_id_valid(c->seats[i].event) && hf_id_valid(c->seats[i].seat);
 		for (uint32_t k = 0; ok && k < i; k++)
@@ -398,6 +407,17 @@ enum hf_result hf_lines_resolve(struct hf_sm *sm, const struct hf_cmd *cmd, bool
 			return HF_UNKNOWN_EVENT;
 		}
 		res->seat_event[i] = e;
+	}
+	res->best_event = NIL;
+	if (best->count) {
+		uint32_t sid = hf_strpool_find(&sm->strings, best->event);
+		uint32_t e = sid ? hf_map_get(&sm->event_by_sid, hf_sid_key(sid)) : NIL;
+		if (e == NIL) {
+			refuse(r, HF_UNKNOWN_EVENT);
+			note_bad_seat(r, c->n_seats);
+			return HF_UNKNOWN_EVENT;
+		}
+		res->best_event = e;
 	}
 	hf_reply_reset(r, HF_OK);
 	for (uint32_t i = 0; i < c->n_seats; i++) {
@@ -439,39 +459,63 @@ enum hf_result hf_lines_resolve(struct hf_sm *sm, const struct hf_cmd *cmd, bool
 	return HF_OK;
 }
 
+static bool sale_open(const struct hf_sm *sm, uint32_t e)
+{
+	const struct hf_event *ev = &sm->events[e];
+	return ev->sale_opens_at_ms <= sm->now_ms &&
+	       (ev->sale_closes_at_ms == 0 || sm->now_ms < ev->sale_closes_at_ms);
+}
+
+static enum hf_result refuse_limit(struct hf_reply *r, uint8_t kind, uint32_t max, uint32_t current,
+				   uint32_t requested, uint32_t ref)
+{
+	refuse(r, HF_LIMIT_EXCEEDED);
+	r->limit = kind;
+	r->limit_max = max;
+	r->limit_current = current;
+	r->limit_requested = requested;
+	r->limit_ref = ref;
+	return HF_LIMIT_EXCEEDED;
+}
+
 enum hf_result hf_lines_take_check(struct hf_sm *sm, const struct hf_cmd *cmd, uint32_t customer,
 				   bool count_holds, uint32_t hold_slot, struct hf_resolved *res,
 				   struct hf_reply *r)
 {
-	(void)cmd;
+	const struct hf_best *best = &cmd->u.lines.best;
 	for (uint32_t i = 0; i < res->n_seats; i++) {
 		const struct hf_seat *s = &sm->seats[res->seat[i]];
 		res->new_seat[i] = !(hold_slot != NIL && s->state == HF_SEAT_HELD && s->owner == hold_slot);
 	}
-	for (uint32_t i = 0; i < res->n_seats; i++) {
-		const struct hf_event *ev = &sm->events[res->seat_event[i]];
-		if (ev->sale_opens_at_ms > sm->now_ms ||
-		    (ev->sale_closes_at_ms != 0 && sm->now_ms >= ev->sale_closes_at_ms))
+	for (uint32_t i = 0; i < res->n_seats; i++)
+		if (!sale_open(sm, res->seat_event[i]))
 			return refuse(r, HF_SALE_CLOSED);
-	}
+	if (best->count && !sale_open(sm, res->best_event))
+		return refuse(r, HF_SALE_CLOSED);
 	if (count_holds && customer != NIL &&
 	    sm->customers[customer].active_holds >= HF_CUSTOMER_HOLDS_MAX)
-		return refuse(r, HF_LIMIT_EXCEEDED);
-	for (uint32_t i = 0; i < res->n_seats; i++) {
-		uint32_t e = res->seat_event[i];
+		return refuse_limit(r, HF_LIMIT_HOLDS_PER_CUSTOMER, HF_CUSTOMER_HOLDS_MAX,
+				    sm->customers[customer].active_holds, 1, 0);
+	/* Per event, in the order of the event's first new seat (the chosen
+	 * seats come after the named ones). */
+	for (uint32_t i = 0; i <= res->n_seats; i++) {
+		uint32_t e = i < res->n_seats ? res->seat_event[i] : res->best_event;
+		if (i == res->n_seats ? best->count == 0 : !res->new_seat[i])
+			continue;
 		uint32_t max = sm->events[e].max_per_customer;
-		if (max == 0 || !res->new_seat[i])
+		if (max == 0)
 			continue;
 		bool first = true;
 		for (uint32_t k = 0; first && k < i; k++)
 			first = !(res->new_seat[k] && res->seat_event[k] == e);
 		if (!first)
 			continue;
-		uint64_t n = pce_get(sm, customer, e);
+		uint64_t asked = best->count && res->best_event == e ? best->count : 0;
 		for (uint32_t k = i; k < res->n_seats; k++)
-			n += res->new_seat[k] && res->seat_event[k] == e;
-		if (n > max)
-			return refuse(r, HF_LIMIT_EXCEEDED);
+			asked += res->new_seat[k] && res->seat_event[k] == e;
+		uint32_t have = pce_get(sm, customer, e);
+		if (have + asked > max)
+			return refuse_limit(r, HF_LIMIT_SEATS_PER_CUSTOMER, max, have, (uint32_t)asked, e);
 	}
 	hf_reply_reset(r, HF_OK);
 	for (uint32_t i = 0; i < res->n_seats; i++) {
@@ -486,6 +530,16 @@ enum hf_result hf_lines_take_check(struct hf_sm *sm, const struct hf_cmd *cmd, u
 			note_bad_seat(r, res->seat[i]);
 	if (r->n_bad_seats)
 		return r->result = HF_SEATS_BLOCKED;
+	res->chosen = false;
+	res->together = false;
+	if (best->count) {
+		if (hf_rows_choose(sm, res->best_event, best, res, &res->together, r) != HF_OK)
+			return HF_SEATS_UNAVAILABLE;
+		res->chosen = true;
+	}
+	if (hf_rows_orphan_check(sm, res, r) != HF_OK)
+		return HF_ORPHAN_SEAT;
+	hf_reply_reset(r, HF_OK);
 	for (uint32_t m = 0; m < res->n_items; m++) {
 		uint32_t avail = sm->items[res->item[m]].available;
 		uint32_t q = res->quantity[m];
@@ -530,7 +584,7 @@ void hf_hold_create(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply 
 		return;
 	uint32_t cust = hf_customer_lookup(sm, cmd->customer);
 	if (!customer_room(sm, cmd->customer) || !hf_hold_slot_available(sm) ||
-	    hf_lines_available(sm) < (uint64_t)res.n_seats + res.n_items)
+	    hf_lines_available(sm) < (uint64_t)res.n_seats + c->best.count + res.n_items)
 		return (void)refuse(r, HF_CAPACITY_FULL);
 	if (hf_lines_take_check(sm, cmd, cust, true, NIL, &res, r) != HF_OK)
 		return;
@@ -571,6 +625,8 @@ void hf_hold_create(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply 
 	cust_hold_link(sm, slot);
 	sm->holds_active++;
 	reply_hold(sm, slot, r);
+	r->best = res.chosen;
+	r->together = res.together;
 }
 
 void hf_hold_add(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply *r)
@@ -697,23 +753,61 @@ void hf_hold_release(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply
 	reply_hold(sm, slot, r);
 }
 
+/* A late confirm of an expired hold: every seat still FREE, every item
+ * line's quantity still available; else HF_HOLD_EXPIRED naming the seats
+ * taken since (in line order) and the first item short (item_short). */
+static enum hf_result late_check(struct hf_sm *sm, const struct hf_hold *h, struct hf_reply *r)
+{
+	hf_reply_reset(r, HF_OK);
+	for (uint32_t l = h->seats.head; l != NIL; l = sm->lines[l].next)
+		if (sm->seats[sm->lines[l].ref].state != HF_SEAT_FREE)
+			note_bad_seat(r, sm->lines[l].ref);
+	for (uint32_t l = h->items.head; l != NIL; l = sm->lines[l].next) {
+		const struct hf_item *it = &sm->items[sm->lines[l].ref];
+		if (sm->lines[l].quantity > it->available) {
+			r->item_short = true;
+			r->bad_item = sm->lines[l].ref;
+			r->available = it->available;
+			break;
+		}
+	}
+	if (r->n_bad_seats || r->item_short)
+		return r->result = HF_HOLD_EXPIRED;
+	return HF_OK;
+}
+
 void hf_hold_confirm(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply *r)
 {
-	if (!hf_customer_ok(cmd, true))
+	const struct hf_hold_op *c = &cmd->u.hold_op;
+	if (!hf_customer_ok(cmd, true) || (c->accept_late && !cmd->admin))
 		return (void)refuse(r, HF_BAD_REQUEST);
-	uint32_t slot;
-	if (hold_check(sm, cmd, cmd->u.hold_op.hold, &slot, r) != HF_OK)
+	uint32_t slot = c->hold ? hf_map_get(&sm->hold_by_id, c->hold) : NIL;
+	bool late = c->accept_late && slot != NIL &&
+		    sm->holds[slot].state == HF_HOLD_EXPIRED_STATE;
+	if (late) {
+		if (late_check(sm, &sm->holds[slot], r) != HF_OK)
+			return;
+	} else if (hold_check(sm, cmd, c->hold, &slot, r) != HF_OK) {
 		return;
+	}
 	struct hf_hold *h = &sm->holds[slot];
 	if (h->seats.n + h->items.n == 0)
 		return (void)refuse(r, HF_BAD_REQUEST);
 	if (sm->n_orders >= sm->cfg.max_orders)
 		return (void)refuse(r, HF_CAPACITY_FULL);
-	uint32_t o = hf_order_from_hold(sm, slot);
+	uint32_t o = hf_order_from_hold(sm, slot, late);
+	if (late) {
+		/* It stays where it is in the ended FIFO; its lines now belong
+		 * to the order. */
+		HF_ASSERT(sm->lines_in_ended >= h->seats.n + h->items.n);
+		sm->lines_in_ended -= h->seats.n + h->items.n;
+		h->state = HF_HOLD_CONFIRMED;
+	}
 	h->seats = list_empty;
 	h->items = list_empty;
 	h->order = (uint64_t)o + 1;
-	hold_leave_active(sm, slot, HF_HOLD_CONFIRMED);
+	if (!late)
+		hold_leave_active(sm, slot, HF_HOLD_CONFIRMED);
 	hf_reply_reset(r, HF_OK);
 	r->kind = HF_REPLY_ORDER;
 	hf_order_view(sm, o, &r->booking);

@@ -22,6 +22,12 @@
  *   expiry    binary min-heap of active hold slots by (expires_at, id).
  *   per_cust_event  map (customer, event) -> seats HELD + SOLD there.
  *   idem      FIFO of entries (by storing time) over a byte ring.
+ *   rows      (derived; rows.c) each event's seats grouped into rows
+ *             ("blocks"), laid out in row_seat[] in the order best
+ *             available prefers them, each with a free-run tree. Made
+ *             when first needed (the orphan rule, best available), never
+ *             written to a snapshot or hashed into the digest: a function
+ *             of the seats and their states.
  *
  * Invariants (hf_sm_check verifies them all):
  *   seat HELD  <=> exactly one active hold's seat list has it; owner = slot
@@ -30,6 +36,9 @@
  *   item.sold  == sum of item lines of non-canceled orders
  *   event.count[s] == seats of the event in state s
  *   active hold <=> in the expiry heap at heap_pos
+ *   (events whose trees are built) row tree leaf of a seat == (seat
+ *   FREE); every inner node combines its children; row.n_free == FREE
+ *   seats of the row
  */
 #ifndef HF_CORE_INTERNAL_H
 #define HF_CORE_INTERNAL_H
@@ -90,6 +99,43 @@ struct hf_event {
 	uint32_t hold_ttl_s, max_per_customer;
 	uint32_t first_seat, n_seats;
 	uint32_t count[4];
+	uint8_t orphan_rule;          /* enum hf_orphan_rule */
+};
+
+/* An event's rows (derived, rows.c; made when first needed, not in
+ * snapshots). An event of n seats from seat f owns fixed ranges: rows
+ * [f, f + n_rows), positions row_seat[f .. f + n), trees
+ * row_tree[4f .. 4f + 4n) and its max tree row_max[4f .. 4f + 2 rows_cap)
+ * (rows <= seats, and a row of len seats needs 2 pow2(len) < 4 len
+ * nodes). */
+struct hf_event_rows {
+	uint32_t first_row, n_rows;   /* first_row = the event's first_seat */
+	uint32_t rows_tree, rows_cap; /* rows_tree = 4 first_seat; rows_cap = pow2 >= n_rows */
+	bool built;                   /* rows laid out (row_seat, seat_at, rows) */
+	bool indexed;                 /* trees built and kept current, row.n_free kept */
+};
+
+/* A row in the sense of SPEC section 9 (rows.c): seats of one event with
+ * one section and row, ordered by (number, seat index), split wherever a
+ * number is not the previous plus one (an aisle, a gap in numbering). Its
+ * seats are row_seat[first .. first + len); the position of a seat in
+ * row_seat[] is seat_at[seat]. */
+struct hf_row {
+	uint32_t first, len;
+	uint32_t tree, cap;  /* free-run tree: row_tree[tree .. tree + 2 * cap), cap = 2^k >= len */
+	uint32_t n_free;     /* seats FREE */
+	uint32_t longest;    /* the longest free run: its tree's root (and a leaf of
+			      * the event's row_max tree) */
+	uint32_t event;
+	uint32_t section;    /* sid */
+	uint32_t category;   /* sid every seat of the row has, or HF_ROW_MIXED */
+};
+#define HF_ROW_MIXED UINT32_MAX
+
+/* A node of a free-run tree over a row's positions (leaves: 1 = free):
+ * the free run at its range's start, at its end, and the longest inside. */
+struct hf_run {
+	uint32_t pre, suf, best;
 };
 
 /* 40 bytes: the per-seat cost (plus ~8 bytes of index). */
@@ -205,6 +251,16 @@ struct hf_sm {
 	uint8_t *idem_data;
 	struct hf_map idem_by_key;
 
+	/* rows (derived, rows.c) */
+	struct hf_event_rows *event_rows; /* by event */
+	struct hf_row *rows;
+	struct hf_run *row_tree;
+	uint32_t *row_max;     /* per event: a max tree over its rows' longest runs */
+	uint32_t *row_seat;    /* position -> seat */
+	uint32_t *seat_at;     /* seat -> position */
+	uint32_t *sort_a, *sort_b, *sort_c, *sort_d; /* min(HF_EVENT_SEATS_MAX, max_seats) each:
+						       * laying out rows */
+
 	/* hf_sm_check's scratch, allocated at init so checks never allocate. */
 	uint64_t *check_item_held, *check_item_sold;
 	uint8_t *check_line_mark, *check_hold_mark, *check_seat_mark;
@@ -262,14 +318,30 @@ void hf_order_create(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply
 void hf_order_cancel(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply *r);
 void hf_order_status(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply *r);
 void hf_order_view(const struct hf_sm *sm, uint32_t order, struct hf_booking *out);
-/* the new order's index, lines moved from the hold; the caller checked room */
-uint32_t hf_order_from_hold(struct hf_sm *sm, uint32_t slot);
+/* the new order's index, lines moved from the hold (active; or expired
+ * and late: its seats FREE and its stock available); the caller checked
+ * room */
+uint32_t hf_order_from_hold(struct hf_sm *sm, uint32_t slot, bool late);
 
 /* expiry.c */
 void hf_expiry_push(struct hf_sm *sm, uint32_t slot);
 void hf_expiry_remove(struct hf_sm *sm, uint32_t slot);
 void hf_expiry_update(struct hf_sm *sm, uint32_t slot); /* after expires_at grew */
 void hf_expiry_run(struct hf_sm *sm, int64_t now_ms);
+
+/* rows.c: rows, their free-run trees, best available, the orphan rule */
+/* A seat of event became (not) FREE: keeps the event's trees, if built. */
+void hf_rows_seat_free(struct hf_sm *sm, uint32_t event, uint32_t seat, bool free);
+int hf_rows_check(const struct hf_sm *sm, char *msg, size_t msg_cap);
+struct hf_resolved;
+/* Appends best.count chosen seats of event to res (new seats) after its
+ * own; HF_OK, or HF_SEATS_UNAVAILABLE with r->available. */
+enum hf_result hf_rows_choose(struct hf_sm *sm, uint32_t event, const struct hf_best *best,
+			      struct hf_resolved *res, bool *together /* out */, struct hf_reply *r);
+/* HF_OK, or HF_ORPHAN_SEAT with the seats the new seats of res would strand
+ * in events with the no_single_gaps rule. */
+enum hf_result hf_rows_orphan_check(struct hf_sm *sm, const struct hf_resolved *res,
+				    struct hf_reply *r);
 
 /* idempotency.c */
 enum hf_idem_lookup { HF_IDEM_NEW, HF_IDEM_REPLAY, HF_IDEM_REUSED, HF_IDEM_FULL };
@@ -289,6 +361,8 @@ struct hf_resolved {
 	uint32_t take[HF_HOLD_ITEMS_MAX];
 	bool partial[HF_HOLD_ITEMS_MAX];
 	bool new_seat[HF_HOLD_SEATS_MAX]; /* HOLD_ADD: not already in the hold */
+	uint32_t best_event;              /* best.count > 0: its event */
+	bool chosen, together;            /* seats were chosen; side by side */
 };
 /* Validates and resolves cmd->u.lines: TOO_MANY_LINES, BAD_REQUEST, the hold
  * checks (with_hold: *slot is the hold), UNKNOWN_EVENT/SEAT/ITEM. Items are

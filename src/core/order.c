@@ -34,7 +34,7 @@ static uint32_t order_new(struct hf_sm *sm, uint32_t customer)
 	return o;
 }
 
-uint32_t hf_order_from_hold(struct hf_sm *sm, uint32_t slot)
+uint32_t hf_order_from_hold(struct hf_sm *sm, uint32_t slot, bool late)
 {
 	struct hf_hold *h = &sm->holds[slot];
 	uint32_t o = order_new(sm, h->customer);
@@ -42,13 +42,20 @@ uint32_t hf_order_from_hold(struct hf_sm *sm, uint32_t slot)
 	ord->seats = h->seats;
 	ord->items = h->items;
 	for (uint32_t l = ord->seats.head; l != NIL; l = sm->lines[l].next) {
-		HF_ASSERT(sm->seats[sm->lines[l].ref].owner == slot);
-		hf_catalog_seat_set(sm, sm->lines[l].ref, HF_SEAT_SOLD, o);
+		uint32_t seat = sm->lines[l].ref;
+		if (late) {
+			HF_ASSERT(sm->seats[seat].state == HF_SEAT_FREE);
+			hf_pce_add(sm, h->customer, hf_catalog_seat_event(sm, seat), 1);
+		} else {
+			HF_ASSERT(sm->seats[seat].owner == slot);
+		}
+		hf_catalog_seat_set(sm, seat, HF_SEAT_SOLD, o);
 	}
 	for (uint32_t l = ord->items.head; l != NIL; l = sm->lines[l].next) {
 		struct hf_item *it = &sm->items[sm->lines[l].ref];
-		HF_ASSERT(it->held >= sm->lines[l].quantity);
-		it->held -= sm->lines[l].quantity;
+		uint32_t *from = late ? &it->available : &it->held;
+		HF_ASSERT(*from >= sm->lines[l].quantity);
+		*from -= sm->lines[l].quantity;
 		it->sold += sm->lines[l].quantity;
 	}
 	return o;
@@ -71,7 +78,7 @@ void hf_order_create(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply
 					     hf_strpool_room(&sm->strings,
 							     hf_strpool_cost(cmd->customer), 1));
 	if (!customer_room || sm->n_orders >= sm->cfg.max_orders ||
-	    hf_lines_available(sm) < (uint64_t)res.n_seats + res.n_items) {
+	    hf_lines_available(sm) < (uint64_t)res.n_seats + cmd->u.lines.best.count + res.n_items) {
 		hf_reply_reset(r, HF_CAPACITY_FULL);
 		return;
 	}
@@ -103,6 +110,8 @@ void hf_order_create(struct hf_sm *sm, const struct hf_cmd *cmd, struct hf_reply
 		hf_list_append(sm, &ord->items, l);
 	}
 	reply_order(sm, o, r);
+	r->best = res.chosen;
+	r->together = res.together;
 }
 
 /* UNKNOWN_ORDER, NOT_OWNER. */

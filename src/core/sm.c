@@ -55,6 +55,9 @@ void hf_reply_reset(struct hf_reply *r, enum hf_result result)
 	r->bad_item = 0;
 	r->available = 0;
 	r->current_status = 0;
+	r->best = r->together = r->item_short = false;
+	r->limit = HF_LIMIT_NONE;
+	r->limit_max = r->limit_current = r->limit_requested = r->limit_ref = 0;
 	memset(&r->booking, 0, offsetof(struct hf_booking, seats));
 	r->booking.n_items = 0;
 	r->booking.total = r->booking.total_with_fees = r->booking.fees = 0;
@@ -103,6 +106,10 @@ static size_t memory_of(const struct hf_sm_config *c)
 	n += (size_t)c->max_orders * sizeof(struct hf_order);
 	n += (size_t)c->max_lines * (sizeof(struct hf_line) + 1);
 	n += (size_t)c->idem_entries * (sizeof(struct hf_idem_entry) + 24) + c->idem_bytes;
+	/* rows: at most one per seat, trees of at most 4 nodes per seat */
+	n += (size_t)c->max_seats * (sizeof(struct hf_row) + 4 * sizeof(struct hf_run) + 16 + 8);
+	n += (size_t)(c->max_seats < HF_EVENT_SEATS_MAX ? c->max_seats : HF_EVENT_SEATS_MAX) * 16 +
+	     (size_t)c->max_events * sizeof(struct hf_event_rows);
 	return n;
 }
 
@@ -146,6 +153,21 @@ struct hf_sm *hf_sm_init(const struct hf_sm_config *cfg, char *err, size_t err_c
 	sm->check_line_mark = hf_mem_table(c->max_lines, 1);
 	sm->check_hold_mark = hf_mem_table(c->max_holds, 1);
 	sm->check_seat_mark = hf_mem_table(c->max_seats, 1);
+	sm->rows = hf_mem_table(c->max_seats, sizeof(struct hf_row));
+	sm->event_rows = hf_mem_table(c->max_events, sizeof(struct hf_event_rows));
+	sm->row_tree = hf_mem_table((size_t)c->max_seats * 4, sizeof(struct hf_run));
+	sm->row_seat = hf_mem_table(c->max_seats, sizeof(uint32_t));
+	sm->row_max = hf_mem_table((size_t)c->max_seats * 4, sizeof(uint32_t));
+	sm->seat_at = hf_mem_table(c->max_seats, sizeof(uint32_t));
+	/* Laying out rows sorts one event's seats: no more than max_seats. */
+	uint32_t sort_n = c->max_seats < HF_EVENT_SEATS_MAX ? c->max_seats : HF_EVENT_SEATS_MAX;
+	sm->sort_a = hf_mem_table(sort_n, sizeof(uint32_t));
+	sm->sort_b = hf_mem_table(sort_n, sizeof(uint32_t));
+	sm->sort_c = hf_mem_table(sort_n, sizeof(uint32_t));
+	sm->sort_d = hf_mem_table(sort_n, sizeof(uint32_t));
+	if (!sm->rows || !sm->event_rows || !sm->row_tree || !sm->row_max || !sm->row_seat || !sm->seat_at ||
+	    !sm->sort_a || !sm->sort_b || !sm->sort_c || !sm->sort_d)
+		goto oom;
 	if (!sm->seat_slots || !sm->events || !sm->seats || !sm->items || !sm->customers ||
 	    !sm->holds || !sm->ended || !sm->heap || !sm->orders || !sm->lines || !sm->idem ||
 	    !sm->idem_data || !sm->check_item_held || !sm->check_item_sold ||
@@ -190,6 +212,16 @@ void hf_sm_free(struct hf_sm *sm)
 	free(sm->check_line_mark);
 	free(sm->check_hold_mark);
 	free(sm->check_seat_mark);
+	free(sm->rows);
+	free(sm->event_rows);
+	free(sm->row_tree);
+	free(sm->row_seat);
+	free(sm->row_max);
+	free(sm->seat_at);
+	free(sm->sort_a);
+	free(sm->sort_b);
+	free(sm->sort_c);
+	free(sm->sort_d);
 	free(sm);
 }
 
@@ -324,6 +356,7 @@ void hf_sm_event_info(const struct hf_sm *sm, uint32_t event, struct hf_event_in
 	out->sale_closes_at_ms = e->sale_closes_at_ms;
 	out->hold_ttl_s = e->hold_ttl_s;
 	out->max_per_customer = e->max_per_customer;
+	out->orphan_rule = e->orphan_rule;
 	out->first_seat = e->first_seat;
 	out->n_seats = e->n_seats;
 	memcpy(out->count, e->count, sizeof(out->count));

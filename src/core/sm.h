@@ -39,7 +39,8 @@
  * TICK: nothing; HF_OK, kind NONE.
  *
  * EVENT_CREATE: BAD_REQUEST (fields; n_seats == 0; hold_ttl_s >
- *   hold_lifetime_max_s; sale_opens_at >= sale_closes_at when both are set);
+ *   hold_lifetime_max_s; sale_opens_at >= sale_closes_at when both are set;
+ *   orphan_rule not an enum hf_orphan_rule);
  *   TOO_MANY_LINES (n_seats > HF_EVENT_SEATS_MAX); ALREADY_EXISTS;
  *   CAPACITY_FULL (events, seats, strings); BAD_REQUEST (two seats with one
  *   id). hold_ttl_s 0 is stored as HF_HOLD_TTL_DEFAULT_S. Reply EVENT.
@@ -55,15 +56,21 @@
  * ITEM_CREATE: BAD_REQUEST (fields; stock > HF_STOCK_MAX); ALREADY_EXISTS;
  *   CAPACITY_FULL. Reply ITEM.
  * ITEM_RESTOCK: BAD_REQUEST (quantity 0 or > HF_STOCK_MAX); UNKNOWN_ITEM;
- *   LIMIT_EXCEEDED (available + held + sold + quantity > HF_STOCK_MAX).
+ *   LIMIT_EXCEEDED (available + held + sold + quantity > HF_STOCK_MAX;
+ *   limit STOCK_MAX, max HF_STOCK_MAX, current available + held + sold,
+ *   requested quantity, ref the item).
  *   available += quantity. Reply ITEM.
  *
  * Lines (HOLD_CREATE, HOLD_ADD, HOLD_REMOVE, ORDER_CREATE) are resolved so:
  *   TOO_MANY_LINES (n_seats > HF_HOLD_SEATS_MAX or n_items >
- *   HF_HOLD_ITEMS_MAX); BAD_REQUEST (customer required; bad ids or
- *   quantities; no lines at all; one (event, seat) named twice);
+ *   HF_HOLD_ITEMS_MAX or n_seats + best.count > HF_HOLD_SEATS_MAX);
+ *   BAD_REQUEST (customer required; bad ids or quantities; no lines at all
+ *   and best.count == 0; one (event, seat) named twice; best.count == 0
+ *   with a best string not empty; best.count > 0 in HOLD_ADD or
+ *   HOLD_REMOVE, or with best.event not a valid id);
  *   [hold checks, for ADD/REMOVE]; UNKNOWN_EVENT (bad_seats = {position of
- *   the first seat line whose event is unknown}); UNKNOWN_SEAT (bad_seats =
+ *   the first seat line whose event is unknown}; then, best.event unknown:
+ *   bad_seats = {n_seats}); UNKNOWN_SEAT (bad_seats =
  *   positions of every unknown seat); UNKNOWN_ITEM (bad_item = position of
  *   the first unknown item). Item lines naming one item are merged in the
  *   order of first appearance (quantities summed; partial only if every
@@ -76,17 +83,26 @@
  *
  * Taking inventory (HOLD_CREATE, HOLD_ADD, ORDER_CREATE), after lines:
  *   SALE_CLOSED (the event of a seat named, even one already in the hold,
- *   has sale_opens_at_ms > now, or sale_closes_at_ms != 0 and now >=
- *   sale_closes_at_ms);
+ *   or best.event, has sale_opens_at_ms > now, or sale_closes_at_ms != 0
+ *   and now >= sale_closes_at_ms);
  *   LIMIT_EXCEEDED (HOLD_CREATE: the customer already has
- *   HF_CUSTOMER_HOLDS_MAX active holds; then, per event with
- *   max_per_customer > 0: the customer's HELD + SOLD seats of that event
- *   plus the new seats > max_per_customer; for HOLD_ADD the customer is
- *   the hold's owner, whoever acts);
+ *   HF_CUSTOMER_HOLDS_MAX active holds: limit HOLDS_PER_CUSTOMER, max
+ *   HF_CUSTOMER_HOLDS_MAX, current its active holds, requested 1; then,
+ *   per event with max_per_customer > 0, in the order of each event's
+ *   first new seat (the best.count seats to choose come after the named
+ *   ones): the customer's HELD + SOLD seats of that event plus its new
+ *   seats > max_per_customer: limit SEATS_PER_CUSTOMER, max
+ *   max_per_customer, current HELD + SOLD, requested new seats, ref the
+ *   event; for HOLD_ADD the customer is the hold's owner, whoever acts);
  *   SEATS_UNAVAILABLE (bad_seats = every new seat that is HELD or SOLD, in
  *   request order; for HOLD_ADD a seat already in this hold is not new and
  *   is skipped);
  *   SEATS_BLOCKED (bad_seats = every new seat that is BLOCKED);
+ *   best.count > 0: SEATS_UNAVAILABLE (no bad_seats; available = the
+ *   free matching seats of best.event not named in the request) when
+ *   fewer than best.count; else best.count seats are chosen ("Choosing
+ *   seats" below) and appended to the seat lines as new seats;
+ *   ORPHAN_SEAT (bad_seats = the seats stranded, "Orphan rule" below);
  *   INSUFFICIENT_STOCK (for each merged item in order: take = quantity if
  *   quantity <= available; else min(quantity, available) if partial; the
  *   first item whose take would be 0 or short is the refusal: bad_item =
@@ -104,7 +120,8 @@
  *   price = the item's price. Hold slots: when all are used, the slot of
  *   the hold that ended (was confirmed, released or expired) longest ago is
  *   recycled and that hold's id becomes unknown (only when the command
- *   succeeds). Reply HOLD.
+ *   succeeds). The chosen seats count in ttl as seats of best.event.
+ *   Reply HOLD, with best = (best.count > 0) and together as chosen.
  * HOLD_ADD: lines (with hold checks); TOO_MANY_LINES (the hold would have
  *   more than HF_HOLD_SEATS_MAX seats or HF_HOLD_ITEMS_MAX items, or an item
  *   line whose requested + merged quantity passes HF_QUANTITY_MAX); taking
@@ -124,14 +141,57 @@
  *   Reply HOLD.
  * HOLD_RELEASE: BAD_REQUEST (customer required); hold checks. RELEASED,
  *   inventory returned. Reply HOLD.
- * HOLD_CONFIRM: BAD_REQUEST (customer required); hold checks; BAD_REQUEST
- *   (the hold has no lines); CAPACITY_FULL (orders). The hold becomes
- *   CONFIRMED with order = the new order's id; an order (id = next order id,
- *   customer = the hold's, created_at = now, UNDER_REVIEW) gets the hold's
- *   lines in the same order; seats HELD -> SOLD, items held -> sold. The
- *   sale window is not checked again. Reply ORDER.
+ * HOLD_CONFIRM: BAD_REQUEST (customer required; accept_late without
+ *   admin); hold checks, except that an EXPIRED hold with accept_late is a
+ *   late confirm: HOLD_EXPIRED (bad_seats = every seat of the hold, in
+ *   line order, that is not FREE; item_short with bad_item, available =
+ *   the first item line whose quantity > the item's available), unless
+ *   nothing is named; BAD_REQUEST (the hold has no lines); CAPACITY_FULL
+ *   (orders). The hold becomes CONFIRMED with order = the new order's id;
+ *   an order (id = next order id, customer = the hold's, created_at = now,
+ *   UNDER_REVIEW) gets the hold's lines in the same order, at their
+ *   prices; seats HELD (late: FREE) -> SOLD, items held (late: available)
+ *   -> sold. The sale window, the customer limits and the orphan rule are
+ *   not checked again. A late-confirmed hold keeps its place among the
+ *   ended holds (slot recycling order). Reply ORDER.
  * ORDER_CREATE: lines; CAPACITY_FULL (new customer; orders); taking
- *   inventory, straight to SOLD. Lines as HOLD_CREATE. Reply ORDER.
+ *   inventory, straight to SOLD. Lines as HOLD_CREATE. Reply ORDER (best
+ *   and together as HOLD_CREATE).
+ *
+ * Rows (SPEC section 9). The seats of an event with one section and one
+ * row, ordered by (number, seat-list index), are split wherever a number
+ * is not the previous number plus one; each piece is a *row* (an aisle or
+ * a gap in numbering ends a row). A seat's neighbours are the seats beside
+ * it in its row; at the first and last seat, one side is the row's end.
+ * Rows are ranked by the seat-list index of their first-listed seat (the
+ * event's seat list says which rows come first). Positions in a row of L
+ * seats run 0 .. L-1; c seats from position p are *nearer the middle*
+ * than others when |2p + c - L| is smaller.
+ *
+ * Choosing seats (best.count = c > 0, event E, after SEATS_BLOCKED). A
+ * seat *matches* when best.section is empty or equals its section, and
+ * best.category is empty or equals its category. "Free" here means FREE
+ * and not named in the request (nor already chosen). A *run* is a maximal
+ * stretch of a row of free matching seats. Taking the seats [p, p + c) of
+ * a row *strands* when a seat beside them is free and its other neighbour
+ * is the row's end or not free.
+ *   1. Together: among every c side-by-side free matching seats of E's
+ *      rows (when E's rule is NO_SINGLE_GAPS, only those that strand
+ *      nothing), the least by (row rank, strands, nearness to the middle,
+ *      p). together = true.
+ *   2. Otherwise (together = false): each row in rank order, each run left
+ *      to right: a run no longer than the seats still to choose is taken
+ *      whole. Then, if r > 0 seats remain, they are chosen as in 1. as a
+ *      group of r (with NO_SINGLE_GAPS preferring those that strand
+ *      nothing; when all strand, the least by (row rank, nearness, p)).
+ *   The chosen seats follow the named ones in row rank, then position,
+ *   order.
+ *
+ * Orphan rule (events with NO_SINGLE_GAPS; HOLD_CREATE, HOLD_ADD,
+ * ORDER_CREATE). For each new seat in line order, its left then its right
+ * neighbour x: when x is FREE and not new, and x's other neighbour is the
+ * row's end or not (FREE and not new), x is stranded (named once, in the
+ * order found). Any stranded seat: ORPHAN_SEAT.
  * ORDER_CANCEL: BAD_REQUEST (customer required); UNKNOWN_ORDER; NOT_OWNER;
  *   INVALID_TRANSITION (status SHIPPED, DELIVERED or CANCELED;
  *   current_status set). CANCELED; seats SOLD -> FREE; items sold ->
@@ -226,6 +286,7 @@ struct hf_event_info {
 	struct hf_str id, name;
 	int64_t starts_at_ms, sale_opens_at_ms, sale_closes_at_ms;
 	uint32_t hold_ttl_s, max_per_customer;
+	uint8_t orphan_rule;          /* enum hf_orphan_rule */
 	uint32_t first_seat, n_seats; /* seat indices first_seat .. + n_seats */
 	uint32_t count[4];            /* by enum hf_seat_state */
 };

@@ -6,7 +6,7 @@
  * keeps the log, which is portable, as the source of truth):
  *
  *   "HFSNAP01"                 8 bytes magic
- *   u32 version (1), u32 0x01020304 (byte-order mark)
+ *   u32 version (2), u32 0x01020304 (byte-order mark)
  *   u64 x 14                   the config, field by field (must equal the reader's)
  *   u64 x N_SCALARS            counters and ids (scalars[] below)
  *   sections, each: u64 byte length, then the bytes:
@@ -17,8 +17,8 @@
  *     the idempotency bytes (each entry's data_len bytes, entry by entry)
  *   u32 crc32c of everything before it
  *
- * Indexes (intern table, seat index, the maps) are not written: they are
- * rebuilt on read, in the order the state created them. Everything that
+ * Indexes (intern table, seat index, the maps, the rows and their free-run
+ * trees) are not written: they are rebuilt on read, in the order the state created them. Everything that
  * decides a future reply (slots, free lists, ring positions, offsets) is
  * kept exactly, so a restored state answers every later command exactly
  * as the original would have.
@@ -30,7 +30,7 @@
 #include "core/internal.h"
 
 #define SNAP_MAGIC "HFSNAP01"
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u /* 2: events carry their orphan rule */
 #define SNAP_BOM 0x01020304u
 
 static void config_fields(const struct hf_sm_config *c, uint64_t out[14])

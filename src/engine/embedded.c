@@ -452,7 +452,12 @@ static void apply_write(struct embedded *e, int64_t now, struct hf_request *r)
 		engine_fail(e, "out of memory for the log buffer");
 		return;
 	}
+	const struct hf_engine_observer *ob = e->cfg.observer;
+	if (ob && ob->before)
+		ob->before(ob->arg, e->sm, now);
 	hf_sm_apply(e->sm, now, &r->cmd, &r->reply);
+	if (ob && ob->after)
+		ob->after(ob->arg, e->sm, e->next_seq - 1, now, &r->cmd, &r->reply);
 	if (r->reply.kind == HF_REPLY_HOLD && r->reply.result == HF_OK &&
 	    r->reply.booking.state == HF_HOLD_ACTIVE && r->reply.booking.expires_at_ms > now &&
 	    (r->cmd.type == HF_CMD_HOLD_CREATE || r->cmd.type == HF_CMD_HOLD_EXTEND))
@@ -468,7 +473,12 @@ static void apply_tick(struct embedded *e, int64_t now, struct hf_reply *scratch
 		engine_fail(e, "out of memory for the log buffer");
 		return;
 	}
+	const struct hf_engine_observer *ob = e->cfg.observer;
+	if (ob && ob->before)
+		ob->before(ob->arg, e->sm, now);
 	hf_sm_apply(e->sm, now, &tick, scratch);
+	if (ob && ob->after)
+		ob->after(ob->arg, e->sm, e->next_seq - 1, now, &tick, scratch);
 	while (e->n_due > 0 && e->due[0] <= now)
 		due_pop(e);
 	if (e->due_overflow) {
@@ -815,8 +825,11 @@ static void complete_in_order(struct embedded *e)
 		e->popped++;
 		int32_t status = atomic_load(&e->failed) ? HF_ENGINE_FAILED : b->status;
 		uint32_t b_requests = b->n_requests;
-		if (status == HF_ENGINE_OK && b->len)
+		if (status == HF_ENGINE_OK && b->len) {
 			e->durable_seq = b->last_seq;
+			if (e->cfg.observer && e->cfg.observer->durable)
+				e->cfg.observer->durable(e->cfg.observer->arg, b->last_seq);
+		}
 		completer_push(e, b, status);
 		b->len = 0;
 		b->n_records = 0;
@@ -1347,6 +1360,9 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 		e->free_bufs[e->n_free++] = &e->bufs[i];
 	e->spare_wanted = true;
 	due_seed(e);
+	/* Before any thread: the observer sees the recovered state first. */
+	if (e->cfg.observer && e->cfg.observer->start)
+		e->cfg.observer->start(e->cfg.observer->arg, e->sm, e->next_seq - 1, e->last_now_ms);
 
 	for (uint32_t i = 0; i < e->opt.writes_in_flight; i++)
 		if (pthread_create(&e->t_sync[i], NULL, syncer_main, e))

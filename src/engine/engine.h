@@ -59,6 +59,27 @@ enum {
 enum hf_fsync_mode { HF_FSYNC_ALWAYS = 0, HF_FSYNC_OFF = 1 };
 
 enum hf_engine_kind { HF_ENGINE_EMBEDDED = 0, HF_ENGINE_POSTGRES = 1 };
+/* An observer of everything applied, for live feeds and the change log
+ * (src/server/feed.c). All but start on engine threads, all may be NULL, none may
+ * block; sm is valid only during the call.
+ *   start:   in hf_engine_open, before any engine thread runs: the
+ *            recovered state and the seq of the last record in it.
+ *   before:  the sequencer, right before each record is applied (a write
+ *            or a TICK) at now_ms: what the apply will expire is still
+ *            visible.
+ *   after:   right after it, with the record's seq and the reply.
+ *   durable: a syncer, with the engine's lock held: every record up to seq
+ *            is durable (called in increasing seq, before the requests of
+ *            those records are completed). Only note it and wake someone.
+ * An engine that cannot observe (PostgreSQL, for now) ignores it. */
+struct hf_engine_observer {
+	void *arg;
+	void (*start)(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t now_ms);
+	void (*before)(void *arg, const struct hf_sm *sm, int64_t now_ms);
+	void (*after)(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t now_ms,
+		      const struct hf_cmd *cmd, const struct hf_reply *reply);
+	void (*durable)(void *arg, uint64_t seq);
+};
 
 struct hf_engine_config {
 	enum hf_engine_kind kind;
@@ -77,6 +98,7 @@ struct hf_engine_config {
 	 * first differing field); true: the stored config is used. */
 	bool adopt_stored_config;
 	uint64_t segment_bytes;      /* log segment size (preallocated); 0: default */
+	const struct hf_engine_observer *observer; /* NULL: none; borrowed, outlives the engine */
 };
 
 void hf_engine_config_default(struct hf_engine_config *cfg /* out */);

@@ -23,7 +23,9 @@
 #include "base/assert.h"
 #include "base/hash.h"
 #include "core/sm.h"
+#include "server/feed.h"
 #include "server/server.h"
+#include "server/ui.h"
 
 /* A body the walker refused (jsonin's status: 400, 413, or 503 when the
  * arena ran out, which is ours, not the client's: overloaded, retry). */
@@ -57,7 +59,8 @@ static void not_found(struct hf_req *r, const char *what)
 }
 
 static void event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name, int64_t starts,
-			 uint32_t ttl, uint32_t maxpc, int64_t opens, int64_t closes, uint32_t n)
+			 uint32_t ttl, uint32_t maxpc, int64_t opens, int64_t closes, uint8_t rule,
+			 uint32_t n)
 {
 	hf_jw_key(jw, "id");
 	jw_hstr(jw, id);
@@ -77,6 +80,8 @@ static void event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str name,
 		hf_jw_key(jw, "sale_closes_at");
 		hf_jw_time(jw, closes);
 	}
+	hf_jw_key(jw, "orphan_rule");
+	hf_jw_cstr(jw, rule < HF_ORPHAN_RULE_COUNT ? hf_jsonin_orphan_rules[rule] : "allow");
 	hf_jw_key(jw, "seat_count");
 	hf_jw_u64(jw, n);
 }
@@ -95,7 +100,7 @@ static void read_event(struct hf_request *q, const struct hf_sm *sm, int64_t now
 	r->status = 200;
 	hf_jw_obj(jw);
 	event_fields(jw, e.id, e.name, e.starts_at_ms, e.hold_ttl_s, e.max_per_customer,
-		     e.sale_opens_at_ms, e.sale_closes_at_ms, e.n_seats);
+		     e.sale_opens_at_ms, e.sale_closes_at_ms, e.orphan_rule, e.n_seats);
 	hf_jw_key(jw, "counts");
 	hf_jw_obj(jw);
 	for (int s = 0; s < 4; s++) {
@@ -103,6 +108,60 @@ static void read_event(struct hf_request *q, const struct hf_sm *sm, int64_t now
 		hf_jw_u64(jw, e.count[s]);
 	}
 	hf_jw_obj_end(jw);
+	hf_jw_obj_end(jw);
+}
+
+/* GET /events: the events in the order they were created, a page at a
+ * time (the seat-map page's list, /ui/). ?after: the last event id of the
+ * previous page. */
+static void read_events(struct hf_request *q, const struct hf_sm *sm, int64_t now_ms)
+{
+	(void)now_ms;
+	struct hf_req *r = req_of(q);
+	uint32_t n = hf_sm_event_count(sm), from = 0;
+	if (r->q_after) {
+		struct hf_str after = {r->q_after, (uint32_t)strlen(r->q_after)};
+		int64_t at = hf_sm_event_find(sm, after);
+		if (at < 0) {
+			bad_field(r, 400, "?after", "after: no such event");
+			return;
+		}
+		from = (uint32_t)at + 1;
+	}
+	uint32_t to = n - from > r->list_limit ? from + r->list_limit : n;
+	struct hf_jw *jw = &r->out;
+	hf_jw_init(jw, r->arena);
+	r->status = 200;
+	hf_jw_obj(jw);
+	hf_jw_key(jw, "events");
+	hf_jw_arr(jw);
+	struct hf_event_info e = {0};
+	for (uint32_t i = from; i < to; i++) {
+		hf_sm_event_info(sm, i, &e);
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "id");
+		jw_hstr(jw, e.id);
+		hf_jw_key(jw, "name");
+		jw_hstr(jw, e.name);
+		hf_jw_key(jw, "starts_at");
+		hf_jw_time(jw, e.starts_at_ms);
+		hf_jw_key(jw, "seat_count");
+		hf_jw_u64(jw, e.n_seats);
+		hf_jw_key(jw, "counts");
+		hf_jw_obj(jw);
+		for (int s = 0; s < 4; s++) {
+			hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
+			hf_jw_u64(jw, e.count[s]);
+		}
+		hf_jw_obj_end(jw);
+		hf_jw_obj_end(jw);
+	}
+	hf_jw_arr_end(jw);
+	hf_jw_key(jw, "next");
+	if (to < n)
+		jw_hstr(jw, e.id);
+	else
+		hf_jw_null(jw);
 	hf_jw_obj_end(jw);
 }
 
@@ -312,8 +371,95 @@ static int prep_id_param(struct hf_req *r, const char *what)
 	return HF_SUBMIT;
 }
 
+/* A read from the feeds' mirror (feed.h), on this thread: HF_ANSWERED;
+ * HF_SUBMIT when there is no mirror (the engine reads, as before). */
+static int mirror_read(struct hf_req *r, uint8_t kind, bool seats)
+{
+	if (!r->srv->feeds)
+		return HF_SUBMIT;
+	hf_jw_init(&r->out, r->arena);
+	int st = hf_feeds_read(r->srv->feeds, (enum hf_feed_kind)kind, r->param.ptr, r->param.len,
+			       seats ? r->q_after : NULL, r->list_limit, seats, &r->out);
+	if (st == 0)
+		return HF_SUBMIT;
+	if (st == 404)
+		not_found(r, kind == HF_FEED_ITEM ? "item" : "event");
+	else if (st == 400)
+		bad_field(r, 400, "?after", "after: no such seat in this event");
+	else
+		r->status = 200;
+	return HF_ANSWERED;
+}
+
 static int prep_event(struct hf_req *r) { return prep_id_param(r, "event"); }
-static int prep_item(struct hf_req *r) { return prep_id_param(r, "item"); }
+static int prep_event_read(struct hf_req *r)
+{
+	if (prep_event(r) == HF_ANSWERED)
+		return HF_ANSWERED;
+	return mirror_read(r, HF_FEED_EVENT, false);
+}
+static int prep_item(struct hf_req *r)
+{
+	if (prep_id_param(r, "item") == HF_ANSWERED)
+		return HF_ANSWERED;
+	return mirror_read(r, HF_FEED_ITEM, false);
+}
+
+/* ---- feeds and the change log (feed.h; never the sequencer) ------------ */
+
+static int page_limit(struct hf_req *r, uint32_t def, uint32_t max);
+
+static bool feeds_ready(struct hf_req *r)
+{
+	if (r->srv->feeds)
+		return true;
+	hf_render_error(r, 503, "overloaded", "live feeds are not available here");
+	r->retry_after = true;
+	return false;
+}
+
+/* GET /events/{id}/feed, /items/{id}/feed: http.c opens the stream
+ * (r->feed) in place of an answer. */
+static int prep_feed(struct hf_req *r, const char *what, uint8_t kind)
+{
+	if (prep_id_param(r, what) == HF_ANSWERED || !feeds_ready(r))
+		return HF_ANSWERED;
+	r->feed = kind;
+	return HF_ANSWERED;
+}
+static int prep_event_feed(struct hf_req *r) { return prep_feed(r, "event", HF_FEED_EVENT); }
+static int prep_item_feed(struct hf_req *r) { return prep_feed(r, "item", HF_FEED_ITEM); }
+
+/* GET /changes?after=&limit=: a page of the change log; with Accept:
+ * text/event-stream, the log as a stream (from Last-Event-ID or ?after). */
+static int prep_changes(struct hf_req *r)
+{
+	if (!feeds_ready(r) || page_limit(r, HF_CHANGES_PAGE_DEFAULT, HF_CHANGES_PAGE_MAX) == HF_ANSWERED)
+		return HF_ANSWERED;
+	uint64_t after = 0;
+	if (r->q_after) {
+		size_t n = strlen(r->q_after);
+		bool ok = n >= 1 && n <= 18;
+		for (size_t i = 0; ok && i < n; i++) {
+			ok = r->q_after[i] >= '0' && r->q_after[i] <= '9';
+			after = after * 10 + (uint64_t)(r->q_after[i] - '0');
+		}
+		if (!ok)
+			return bad_field(r, 400, "?after", "after: expected a change id (a whole number)");
+	}
+	if (r->accept && strstr(r->accept, "text/event-stream")) {
+		if (r->q_after && !r->last_event_id)
+			r->last_event_id = r->q_after;
+		if (!r->last_event_id)
+			r->last_event_id = "";
+		r->feed = HF_FEED_CHANGES;
+		return HF_ANSWERED;
+	}
+	hf_jw_init(&r->out, r->arena);
+	r->status = 200;
+	hf_feeds_changes(r->srv->feeds, &r->out, after, r->list_limit);
+	return HF_ANSWERED;
+}
 
 static int prep_block(struct hf_req *r)
 {
@@ -360,6 +506,17 @@ static int prep_hold_op(struct hf_req *r)
 	return HF_SUBMIT;
 }
 
+/* A late payment is the admin's to accept (a customer cannot revive an
+ * expired hold by asking). */
+static int prep_confirm(struct hf_req *r)
+{
+	if (r->ereq.cmd.u.hold_op.accept_late && !r->admin) {
+		hf_render_error(r, 403, "forbidden", "accept_late needs the admin key");
+		return HF_ANSWERED;
+	}
+	return prep_hold_op(r);
+}
+
 static int prep_order_op(struct hf_req *r)
 {
 	if (prep_booking_id(r, 'o') == HF_ANSWERED)
@@ -404,6 +561,15 @@ static int prep_seats(struct hf_req *r)
 		return HF_ANSWERED;
 	if (r->q_after && !hf_jsonin_id_ok(r->q_after, strlen(r->q_after)))
 		return bad_field(r, 400, "?after", "after: expected a seat id of this event");
+	return mirror_read(r, HF_FEED_EVENT, true);
+}
+
+static int prep_events(struct hf_req *r)
+{
+	if (page_limit(r, HF_LIST_LIMIT_DEFAULT, HF_LIST_LIMIT_MAX) == HF_ANSWERED)
+		return HF_ANSWERED;
+	if (r->q_after && !hf_jsonin_id_ok(r->q_after, strlen(r->q_after)))
+		return bad_field(r, 400, "?after", "after: expected an event id");
 	return HF_SUBMIT;
 }
 
@@ -510,7 +676,7 @@ static void ok_event(struct hf_req *r)
 	struct hf_jw *jw = &r->out;
 	hf_jw_obj(jw);
 	event_fields(jw, e->id, e->name, e->starts_at_ms, e->hold_ttl_s, e->max_per_customer,
-		     e->sale_opens_at_ms, e->sale_closes_at_ms, e->n_seats);
+		     e->sale_opens_at_ms, e->sale_closes_at_ms, e->orphan_rule, e->n_seats);
 	hf_jw_obj_end(jw);
 }
 
@@ -589,21 +755,23 @@ static void ok_batch(struct hf_req *r);
  * HF_CMD_NONE, status on success, body limit, prepare, read, render_ok. */
 static const struct hf_route routes[] = {
 	{"POST", "/events", ADM, HF_BODY_EVENT, HF_CMD_EVENT_CREATE, 201, EVBODY, NULL, NULL, ok_event},
-	{"GET", "/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event, read_event, NULL},
+	{"GET", "/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event_read, read_event, NULL},
 	{"GET", "/events/{id}/seats", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_seats, read_seats, NULL},
+	{"GET", "/events/{id}/feed", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_event_feed, NULL, NULL},
 	{"POST", "/events/{id}/block", ADM, HF_BODY_BLOCK, HF_CMD_SEATS_BLOCK, 200, EVBODY, prep_block, NULL, ok_block},
 	{"POST", "/events/{id}/unblock", ADM, HF_BODY_BLOCK, HF_CMD_SEATS_UNBLOCK, 200, EVBODY, prep_block, NULL, ok_block},
 	{"POST", "/items", ADM, HF_BODY_ITEM, HF_CMD_ITEM_CREATE, 201, BODY, NULL, NULL, ok_item},
 	{"GET", "/items/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_item, read_item, NULL},
+	{"GET", "/items/{id}/feed", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_item_feed, NULL, NULL},
 	{"POST", "/items/{id}/restock", ADM, HF_BODY_RESTOCK, HF_CMD_ITEM_RESTOCK, 200, BODY, prep_restock, NULL, ok_restock},
 	{"POST", "/holds", CUS, HF_BODY_HOLD_CREATE, HF_CMD_HOLD_CREATE, 201, BODY, NULL, NULL, NULL},
 	{"GET", "/holds/{id}", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_hold_read, read_hold, NULL},
 	{"POST", "/holds/{id}/add", CUS, HF_BODY_LINES, HF_CMD_HOLD_ADD, 200, BODY, prep_hold_lines, NULL, NULL},
 	{"POST", "/holds/{id}/remove", CUS, HF_BODY_LINES, HF_CMD_HOLD_REMOVE, 200, BODY, prep_hold_lines, NULL, NULL},
 	{"POST", "/holds/{id}/extend", CUS, HF_BODY_EXTEND, HF_CMD_HOLD_EXTEND, 200, BODY, prep_hold_op, NULL, NULL},
-	{"POST", "/holds/{id}/confirm", CUS, HF_BODY_ACT, HF_CMD_HOLD_CONFIRM, 200, BODY, prep_hold_op, NULL, NULL},
+	{"POST", "/holds/{id}/confirm", CUS, HF_BODY_CONFIRM, HF_CMD_HOLD_CONFIRM, 200, BODY, prep_confirm, NULL, NULL},
 	{"DELETE", "/holds/{id}", CUS, HF_BODY_ACT, HF_CMD_HOLD_RELEASE, 200, BODY, prep_hold_op, NULL, NULL},
-	{"POST", "/orders", CUS, HF_BODY_LINES, HF_CMD_ORDER_CREATE, 201, BODY, NULL, NULL, NULL},
+	{"POST", "/orders", CUS, HF_BODY_ORDER, HF_CMD_ORDER_CREATE, 201, BODY, NULL, NULL, NULL},
 	{"GET", "/orders/{id}", CUS, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_order_read, read_order, NULL},
 	{"POST", "/orders/{id}/cancel", CUS, HF_BODY_ACT, HF_CMD_ORDER_CANCEL, 200, BODY, prep_order_op, NULL, NULL},
 	{"POST", "/orders/{id}/status", ADM, HF_BODY_STATUS, HF_CMD_ORDER_STATUS, 200, BODY, prep_order_op, NULL, NULL},
@@ -612,8 +780,15 @@ static const struct hf_route routes[] = {
 	{"POST", "/tokens", ADM, HF_BODY_TOKEN, HF_CMD_NONE, 201, BODY, prep_token, NULL, NULL},
 	{"POST", "/admin/clock", ADM, HF_BODY_CLOCK, HF_CMD_NONE, 200, BODY, prep_clock, read_clock, ok_clock},
 	{"GET", "/metrics", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, NULL, read_metrics, ok_metrics},
+	{"GET", "/changes", ADM, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_changes, NULL, NULL},
 	{"GET", "/health", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_health, NULL, NULL},
 	{"POST", "/batch", CUS, HF_BODY_BATCH, HF_CMD_NONE, 200, BODY, prep_batch, NULL, ok_batch},
+	/* the seat-map page (ui.c): static files inside the binary, and the
+	 * list of events it opens with */
+	{"GET", "/events", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, prep_events, read_events, NULL},
+	{"GET", "/ui/", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, hf_ui_prepare, NULL, NULL},
+	{"GET", "/ui/events/{id}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, hf_ui_prepare, NULL, NULL},
+	{"GET", "/ui/{file}", PUB, HF_BODY_NONE, HF_CMD_NONE, 200, BODY, hf_ui_prepare, NULL, NULL},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

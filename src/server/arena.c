@@ -43,6 +43,35 @@ static size_t chunk_bytes(const struct hf_arena_chunk *c)
 	return sizeof(*c) + c->cap;
 }
 
+/* The chunks of connections that went idle, kept for the next request on
+ * this thread (hf_arena_release): an idle keep-alive connection holds no
+ * chunk, yet a busy one does not pay an allocation (and the madvise of
+ * hf_mem_unshared) per request. Per thread, because each HTTP loop is one
+ * and its connections never leave it; bounded in chunks and bytes. */
+#define HF_ARENA_POOL_CHUNKS 256u
+#define HF_ARENA_POOL_BYTES (64u * 1024u * 1024u)
+static _Thread_local struct {
+	struct hf_arena_chunk *head;
+	unsigned n;
+	size_t bytes;
+} pool;
+
+/* A pooled chunk of at least `bytes` (any, when bytes is 0), or NULL. */
+static struct hf_arena_chunk *pool_take(size_t bytes)
+{
+	struct hf_arena_chunk **p = &pool.head;
+	while (*p && chunk_bytes(*p) < bytes)
+		p = &(*p)->next;
+	struct hf_arena_chunk *c = *p;
+	if (c) {
+		*p = c->next;
+		c->next = NULL;
+		pool.n--;
+		pool.bytes -= chunk_bytes(c);
+	}
+	return c;
+}
+
 static void chunk_free(struct hf_arena_chunk *c)
 {
 	hf_mem_unshared_free(c, chunk_bytes(c));
@@ -66,7 +95,9 @@ void *hf_arena_alloc_raw(struct hf_arena *a, size_t n)
 		if (bytes < sizeof(struct hf_arena_chunk) + n)
 			bytes = (sizeof(struct hf_arena_chunk) + n + HF_MEM_PAGE - 1) &
 				~(size_t)(HF_MEM_PAGE - 1);
-		struct hf_arena_chunk *c = chunk_new(bytes);
+		struct hf_arena_chunk *c = pool_take(a->head ? bytes : sizeof(struct hf_arena_chunk) + n);
+		if (!c)
+			c = chunk_new(bytes);
 		if (!c)
 			return NULL;
 		c->next = a->head;
@@ -112,6 +143,30 @@ void hf_arena_reset(struct hf_arena *a)
 	a->head = keep;
 	a->used = 0;
 	a->total = 0;
+}
+
+void hf_arena_release(struct hf_arena *a)
+{
+	hf_arena_reset(a);
+	struct hf_arena_chunk *c = a->head;
+	if (!c)
+		return;
+	a->head = NULL;
+	if (pool.n < HF_ARENA_POOL_CHUNKS && pool.bytes + chunk_bytes(c) <= HF_ARENA_POOL_BYTES) {
+		c->next = pool.head;
+		pool.head = c;
+		pool.n++;
+		pool.bytes += chunk_bytes(c);
+	} else {
+		chunk_free(c);
+	}
+}
+
+void hf_arena_pool_drain(void)
+{
+	struct hf_arena_chunk *c;
+	while ((c = pool_take(0)))
+		chunk_free(c);
 }
 
 void hf_arena_free(struct hf_arena *a)

@@ -35,5 +35,11 @@ char *hf_arena_strndup(struct hf_arena *a, const char *s, size_t n);
 /* Frees all chunks but one; everything handed out becomes invalid. */
 void hf_arena_reset(struct hf_arena *a);
 void hf_arena_free(struct hf_arena *a);
+/* Frees everything handed out and gives the arena's kept chunk to this
+ * thread's pool, from which the next allocation of an empty arena on this
+ * thread takes it: an idle connection holds no chunk. */
+void hf_arena_release(struct hf_arena *a);
+/* Frees this thread's pool (at the end of an HTTP thread). */
+void hf_arena_pool_drain(void);
 
 #endif

@@ -20,8 +20,9 @@ struct hf_server_config {
 	const char *admin_key_file;  /* NULL: HOLDFAST_ADMIN_KEY */
 	bool fsync_off;
 	bool test_clock;
-	uint32_t threads;            /* HTTP worker threads */
+	uint32_t threads;            /* HTTP event loops */
 	uint32_t max_connections;
+	uint32_t max_streams;
 	uint32_t max_connections_per_ip;
 	uint32_t idle_timeout_s;
 	uint32_t request_timeout_s;
@@ -34,6 +35,7 @@ struct hf_server_config {
 	uint32_t max_orders;         /* 0: the core's default */
 	uint32_t idem_retention_s;   /* 0: the core's default */
 	uint32_t max_idem_keys;      /* 0: the core's default */
+	uint32_t changes_retain;     /* change-log entries kept */
 };
 
 /* Parses argv (after "serve") into cfg, starting from the defaults.

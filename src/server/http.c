@@ -1,61 +1,47 @@
 /*
- * http.c: libmicrohttpd glue. Owns the daemon, the per-connection state
- * (arena, deadline), the connection registry and its reaper thread, and
- * the suspend/resume handshake with the engine (server.h, steps 1-4).
+ * http.c: holdfast's requests on the connection layer (httpd.h). Owns the
+ * per-connection state (arena, credential memo), the framing refusals, the
+ * park/wake handshake with the engine (server.h, steps 1-4), the answer's
+ * headers and log line, start and stop.
  *
- * Threads: libmicrohttpd's pool (MHD_USE_INTERNAL_POLLING_THREAD |
- * MHD_USE_POLL, MHD_OPTION_THREAD_POOL_SIZE) runs every callback of a
- * connection on one worker; engine threads only call on_done (resume) and,
- * for reads, the route's read callback on the sequencer thread while the
- * connection is parked; the reaper only shuts sockets down.
+ * Threads: every callback here runs on the connection's HTTP loop thread,
+ * except on_done / on_op_done (an engine thread: they only wake the loop)
+ * and a read's callback (the sequencer, while the request is parked).
  *
  * Invariants:
- *   - A connection is suspended before its request is submitted, and
- *     resumed exactly once after (by on_done, or at once when the submit
- *     is refused), so a resume never precedes its suspend.
- *   - While parked, nothing but the engine touches the request.
- *   - The registry lock is held by the reaper while it shuts a socket
- *     down and by the CLOSED notification while it unlinks the
- *     connection, and libmicrohttpd closes the socket only after that
- *     notification: the reaper never shuts a recycled descriptor.
- *   - Deadlines (monotonic ms, 0 = none): opened or answered -> idle
- *     timeout; request line received -> whole-request timeout; request
- *     complete -> none (the engine answers; it is not the client's time).
+ *   - A request is parked (submitted) from the loop thread and its wake is
+ *     a message to that same loop, handled only after the callback that
+ *     submitted it has returned: a wake never overtakes its park.
+ *   - While parked, nothing but the engine touches the request; the layer
+ *     keeps the connection's memory alive even if its client leaves.
+ *   - Every request counts into in_flight between its body's arrival and
+ *     its answer, so hf_server_stop can wait for all of them.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
-#include <netdb.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/assert.h"
 #include "base/limits.h"
 #include "core/sm.h"
+#include "server/feed.h"
+#include "server/httpd.h"
 #include "server/log.h"
+#include "server/request.h"
 #include "server/server.h"
 
 struct hf_conn {
-	struct hf_conn *prev, *next; /* registry, under reg_lock */
-	int fd;
+	struct hf_server *srv;
+	struct hf_httpd_conn *hc;
 	struct hf_arena arena;
-	_Atomic int64_t deadline_ms;
-	bool cut;                    /* shut down by the reaper */
+	struct hf_req *r;            /* the request being served, in arena */
 	char ip[48];
 	struct hf_cred_memo cred;    /* the last credential verified here */
 };
-
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct hf_conn reg_head = {.prev = &reg_head, .next = &reg_head, .fd = -1};
-static pthread_t reaper;
-static atomic_uint conns_live;
-static atomic_bool reaper_stop;
 
 uint64_t hf_mono_ns(void)
 {
@@ -80,118 +66,62 @@ int64_t hf_server_now_ms(struct hf_server *s)
 
 /* ---- connections -------------------------------------------------------- */
 
-static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
+static void *on_open(void *ctx, struct hf_httpd_conn *hc, const char *ip)
 {
-	struct hf_server *s = cls;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		struct hf_conn *c = calloc(1, sizeof(*c));
-		HF_ASSERT(c); /* a few hundred bytes; out of memory here is fatal anyway */
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-		c->fd = ci ? ci->connect_fd : -1;
-		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
-				  c->ip, sizeof(c->ip));
-		else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
-				  c->ip, sizeof(c->ip));
-		c->deadline_ms = mono_ms() + (int64_t)s->cfg.idle_timeout_s * 1000;
-		pthread_mutex_lock(&reg_lock);
-		c->next = reg_head.next;
-		c->prev = &reg_head;
-		reg_head.next->prev = c;
-		reg_head.next = c;
-		pthread_mutex_unlock(&reg_lock);
-		*socket_context = c;
-		atomic_fetch_add(&conns_live, 1);
-		hf_metrics_conn(1);
-		return;
-	}
-	struct hf_conn *c = *socket_context;
+	struct hf_conn *c = calloc(1, sizeof(*c));
 	if (!c)
-		return;
-	pthread_mutex_lock(&reg_lock);
-	c->prev->next = c->next;
-	c->next->prev = c->prev;
-	pthread_mutex_unlock(&reg_lock);
+		return NULL;
+	c->srv = ctx;
+	c->hc = hc;
+	snprintf(c->ip, sizeof(c->ip), "%s", ip);
+	hf_metrics_conn(1);
+	return c;
+}
+
+static void on_close(void *ctx, void *user)
+{
+	(void)ctx;
+	struct hf_conn *c = user;
 	hf_arena_free(&c->arena);
 	hf_auth_wipe(&c->cred, sizeof(c->cred)); /* it may hold the admin key */
 	free(c);
-	*socket_context = NULL;
-	atomic_fetch_sub(&conns_live, 1);
 	hf_metrics_conn(-1);
 }
 
-/* Shuts down the sockets of connections past their deadline; libmicrohttpd
- * then sees the end of the stream and closes them the usual way. */
-static void *reaper_main(void *arg)
+static void on_timeout(void *ctx, void *user)
 {
-	(void)arg;
-	while (!atomic_load(&reaper_stop)) {
-		struct timespec ts = {0, 200 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-		int64_t now = mono_ms();
-		pthread_mutex_lock(&reg_lock);
-		for (struct hf_conn *c = reg_head.next; c != &reg_head; c = c->next) {
-			int64_t d = atomic_load(&c->deadline_ms);
-			if (d == 0 || now < d || c->cut || c->fd < 0)
-				continue;
-			c->cut = true;
-			shutdown(c->fd, SHUT_RDWR);
-			hf_metrics_timeout();
-			hf_log("warn", "timeout", " ip=%s reason=\"request or idle deadline passed\"", c->ip);
-		}
-		pthread_mutex_unlock(&reg_lock);
-	}
-	return NULL;
+	(void)ctx;
+	struct hf_conn *c = user;
+	hf_metrics_timeout();
+	hf_log("warn", "timeout", " ip=%s reason=\"request or idle deadline passed\"", c->ip);
 }
 
-static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+/* The answer is out (or could not be): the request's memory goes back to
+ * this thread's pool, so an idle connection holds none. */
+static void on_sent(void *ctx, void *user, bool ok)
 {
-	struct hf_server *s = cls;
-	(void)uri;
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct hf_conn *c = ci ? ci->socket_context : NULL;
-	if (c)
-		atomic_store(&c->deadline_ms, mono_ms() + (int64_t)s->cfg.request_timeout_s * 1000);
-	return NULL;
+	(void)ctx;
+	(void)ok;
+	struct hf_conn *c = user;
+	c->r = NULL;
+	hf_arena_release(&c->arena);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+static void on_refused(void *ctx, void *user, unsigned status, const char *code)
 {
-	struct hf_server *s = cls;
-	(void)toe;
-	struct hf_req *r = *con_cls;
-	/* Resumed, then closed (the client went away) before the handler ran
-	 * again: the engine is done with it, only the count is left. */
-	if (r && r->stage == HF_STAGE_PARKED) {
-		atomic_fetch_sub(&s->in_flight, 1);
-		hf_metrics_request(r->route_index, HF_STATUS_CLIENT_GONE,
-				   (hf_mono_ns() - r->t0_ns) / 1000u);
-	}
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct hf_conn *c = ci ? ci->socket_context : NULL;
-	if (c) {
-		atomic_store(&c->deadline_ms, mono_ms() + (int64_t)s->cfg.idle_timeout_s * 1000);
-		hf_arena_reset(&c->arena);
-	}
-	*con_cls = NULL;
+	(void)ctx;
+	struct hf_conn *c = user;
+	hf_metrics_request(-1, status, 0);
+	hf_log("warn", "request", " ip=%s method=- path=- status=%u code=%s us=0", c->ip, status, code);
 }
 
-static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+static void on_thread_end(void *ctx)
 {
-	struct hf_server *s = cls;
-	(void)addr;
-	(void)len;
-	return atomic_load(&conns_live) < s->cfg.max_connections ? MHD_YES : MHD_NO;
+	(void)ctx;
+	hf_arena_pool_drain();
 }
 
-/* ---- requests ----------------------------------------------------------- */
+/* ---- answers ------------------------------------------------------------ */
 
 #define HF_LOG_METHOD_MAX 16
 
@@ -207,9 +137,31 @@ static void log_safe(char *out, size_t cap, const char *s)
 	out[i] = 0;
 }
 
-static enum MHD_Result answer(struct hf_req *r)
+/* A feed route's answer is a stream (feed.h): true; or 404 / 503 to
+ * answer: false. */
+static bool open_feed(struct hf_req *r)
+{
+	uint8_t kind = r->feed;
+	unsigned st = hf_feeds_open(r->srv->feeds, r->conn->hc, (enum hf_feed_kind)kind, r->param.ptr,
+				    r->param.len, r->last_event_id);
+	r->feed = HF_FEED_NONE;
+	if (st == 200) {
+		r->stage = HF_STAGE_ANSWERED;
+		hf_metrics_request(r->route_index, 200, (hf_mono_ns() - r->t0_ns) / 1000u);
+		return true;
+	}
+	if (st == 404)
+		hf_render_error(r, 404, "not_found", kind == HF_FEED_ITEM ? "no such item" : "no such event");
+	else
+		hf_render_error(r, 503, "overloaded", "the stream budget (--max-streams) is full; retry later");
+	return false;
+}
+
+static void answer(struct hf_req *r)
 {
 	static const char oom[] = "{\"error\":{\"code\":\"overloaded\",\"message\":\"out of memory\"}}";
+	if (r->feed && open_feed(r))
+		return; /* the stream answers; its end calls on_sent */
 	const char *body = r->out.buf ? r->out.buf : "";
 	size_t len = r->out.len;
 	if (r->out.oom) {
@@ -219,30 +171,30 @@ static enum MHD_Result answer(struct hf_req *r)
 		len = sizeof(oom) - 1;
 		r->resp_type = NULL;
 	}
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_PERSISTENT);
-	if (!resp)
-		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				r->resp_type ? r->resp_type : "application/json");
-	if (r->retry_after || r->status == 503) {
-		char ra[16];
-		snprintf(ra, sizeof(ra), "%u", HF_HTTP_RETRY_AFTER_S);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	/* in the arena: the layer keeps the bytes until the answer is written */
+	enum { HEADERS_MAX = 256 };
+	char *h = hf_arena_alloc_raw(r->arena, HEADERS_MAX);
+	int n = 0;
+	if (h) {
+		char ra[32] = "";
+		if (r->retry_after || r->status == 503)
+			snprintf(ra, sizeof(ra), "Retry-After: %u\r\n", HF_HTTP_RETRY_AFTER_S);
+		char cc[64] = "";
+		if (r->resp_cache)
+			snprintf(cc, sizeof(cc), "Cache-Control: %s\r\n", r->resp_cache);
+		n = snprintf(h, HEADERS_MAX, "Content-Type: %s\r\n%s%s%s%s",
+			     r->resp_type ? r->resp_type : "application/json", cc, ra,
+			     r->replayed ? "Idempotent-Replayed: true\r\n" : "",
+			     r->status == 405 ? "Allow: GET, POST, DELETE\r\n" : "");
+		HF_ASSERT(n > 0 && n < HEADERS_MAX);
 	}
-	if (r->replayed)
-		MHD_add_response_header(resp, "Idempotent-Replayed", "true");
-	if (r->close)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-	if (r->status == 405)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST, DELETE");
-	enum MHD_Result ret = MHD_queue_response(r->mc, r->status, resp);
-	MHD_destroy_response(resp);
+	r->stage = HF_STAGE_ANSWERED;
 	uint64_t us = (hf_mono_ns() - r->t0_ns) / 1000u;
-	hf_metrics_request(r->route_index, r->status, us);
 	/* A 409 is a business answer (sold out, seat taken), the common case
 	 * of an on-sale: counted in the metrics, not logged (a log line per
-	 * refusal cost 6% of throughput on a sold-out item). */
+	 * refusal cost 6% of throughput on a sold-out item). Logged before
+	 * the answer is written: a client that reads the log after its answer
+	 * finds the line. */
 	if (r->status >= 400 && r->status != 409) {
 		/* Client bytes only through log_safe, the method capped (the
 		 * known ones are <= 7 bytes) and the address first, so a long
@@ -251,35 +203,73 @@ static enum MHD_Result answer(struct hf_req *r)
 		log_safe(path, sizeof(path), r->path);
 		log_safe(method, sizeof(method), r->method);
 		hf_log(r->status >= 500 ? "error" : "warn", "request",
-		       " ip=%s method=%s path=%s status=%u code=%s us=%llu", r->conn ? r->conn->ip : "-",
-		       method, path, r->status, r->err_code ? r->err_code : "-", (unsigned long long)us);
+		       " ip=%s method=%s path=%s status=%u code=%s us=%llu", r->conn->ip, method, path,
+		       r->status, r->err_code ? r->err_code : "-", (unsigned long long)us);
 	}
-	r->stage = HF_STAGE_ANSWERED;
-	return ret;
+	bool gone = hf_httpd_respond(r->conn->hc, r->status, h ? h : "", (size_t)n, body, len, r->close) < 0;
+	hf_metrics_request(r->route_index, gone ? HF_STATUS_CLIENT_GONE : r->status, us);
 }
+
+/* ---- the engine round trip ---------------------------------------------- */
 
 static void on_done(struct hf_request *q)
 {
 	struct hf_req *r = q->ctx;
-	/* The connection is suspended (invariant 1): nothing else touches r
-	 * until this resume, and this thread touches nothing after it. */
-	MHD_resume_connection(r->mc);
+	hf_httpd_wake(r->conn->hc);
 }
 
-/* An operation of a batch is done: the last one resumes the batch. */
+/* An operation of a batch is done: the last one wakes the batch. */
 static void on_op_done(struct hf_request *q)
 {
 	struct hf_req *r = ((struct hf_req *)q->ctx)->batch;
 	if (atomic_fetch_sub(&r->pending, 1) == 1)
-		MHD_resume_connection(r->mc);
+		hf_httpd_wake(r->conn->hc);
 }
 
+/* The requests a loop parked during one turn, handed to the engine
+ * together at the turn's end (one queue lock, at most one wake-up of the
+ * sequencer for all of them, instead of one each). */
+#define GATHER_MAX 256u
+static _Thread_local struct {
+	struct hf_request *reqs[GATHER_MAX];
+	uint32_t n;
+} gathered;
+
+static void finish(struct hf_server *s, struct hf_req *r);
+
+/* Hands the gathered requests to the engine; refused ones are answered. */
+static void submit_gathered(struct hf_server *s)
+{
+	uint32_t n = gathered.n;
+	if (!n)
+		return;
+	gathered.n = 0;
+	int rc = hf_engine_submit_many(s->engine, gathered.reqs, n);
+	if (rc == HF_ENGINE_OK)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		struct hf_req *r = gathered.reqs[i]->ctx;
+		r->ereq.status = rc;
+		finish(s, r);
+	}
+}
+
+static void on_turn_end(void *ctx)
+{
+	submit_gathered(ctx);
+}
+
+/* HF_ENGINE_OK: parked (a single request waits for the turn's end); else
+ * the engine refused it at once. */
 static int submit(struct hf_server *s, struct hf_req *r)
 {
 	if (!r->n_submit) {
 		r->ereq.ctx = r;
 		r->ereq.done = on_done;
-		return hf_engine_submit(s->engine, &r->ereq);
+		if (gathered.n == GATHER_MAX)
+			submit_gathered(s);
+		gathered.reqs[gathered.n++] = &r->ereq;
+		return HF_ENGINE_OK;
 	}
 	for (uint32_t i = 0; i < r->n_submit; i++)
 		r->submit[i]->done = on_op_done; /* ctx: the operation (api.c) */
@@ -287,201 +277,135 @@ static int submit(struct hf_server *s, struct hf_req *r)
 	return hf_engine_submit_many(s->engine, r->submit, r->n_submit);
 }
 
-static bool append_body(struct hf_req *r, const char *data, size_t n)
+/* Renders a parked request whose engine part is over (or was refused). */
+static void finish(struct hf_server *s, struct hf_req *r)
 {
-	uint32_t max = hf_route_body_limit(r->route);
-	if (r->body_too_large || r->body_len + n > max) {
-		r->body_too_large = true;
-		return true; /* discard; answered 413 once complete */
+	atomic_fetch_sub(&s->in_flight, 1);
+	if (r->ereq.status == HF_ENGINE_FULL) {
+		hf_render_error(r, 503, "overloaded", "the request queue is full; retry later");
+		r->retry_after = true;
+	} else {
+		hf_api_finish(r);
 	}
-	if (r->body_len + n > r->body_cap) {
-		size_t cap = r->body_cap ? r->body_cap * 2 : 4096;
-		while (cap < r->body_len + n)
-			cap *= 2;
-		char *nb = hf_arena_alloc_raw(r->arena, cap + 1);
-		if (!nb)
-			return false;
-		if (r->body_len)
-			memcpy(nb, r->body, r->body_len);
-		r->body = nb;
-		r->body_cap = cap;
-	}
-	memcpy(r->body + r->body_len, data, n);
-	r->body_len += n;
-	r->body[r->body_len] = 0;
-	return true;
+	answer(r);
 }
 
-static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
-				       const char *value)
+static void on_wake(void *ctx, void *user, struct hf_httpd_conn *hc)
 {
-	(void)kind;
-	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " CRLF */
-	return MHD_YES;
+	(void)hc;
+	struct hf_conn *c = user;
+	finish(ctx, c->r);
 }
 
-struct framing {
-	size_t cl, te, host;
-	bool te_other; /* a Transfer-Encoding other than chunked */
-};
+/* ---- requests ----------------------------------------------------------- */
 
-/* Counts Content-Length, Transfer-Encoding and Host headers (RFC 9112 6.3,
- * 3.2). */
-static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/* A header's value as a C string in the arena, NULL when absent. */
+static const char *header(struct hf_arena *a, const struct hf_httpd_head *h, const char *name)
 {
-	struct framing *f = cls;
-	(void)kind;
-	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
-		f->cl++;
-	} else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
-		f->te++;
-		if (!value || strcasecmp(value, "chunked"))
-			f->te_other = true;
-	} else if (!strcasecmp(key, MHD_HTTP_HEADER_HOST)) {
-		f->host++;
+	size_t len;
+	const char *v = hf_httpd_header(h, name, &len);
+	return v ? hf_arena_strndup(a, v, len) : NULL;
+}
+
+static int refuse_framing(struct hf_req *r, unsigned status, const char *msg)
+{
+	hf_render_error(r, (uint16_t)status, "bad_request", msg);
+	r->close = true;
+	answer(r);
+	return HF_HTTPD_ANSWERED;
+}
+
+static int on_head(void *ctx, void *user, struct hf_httpd_conn *hc, const struct hf_httpd_head *h,
+		   uint64_t *body_max)
+{
+	struct hf_server *s = ctx;
+	struct hf_conn *c = user;
+	(void)hc;
+	struct hf_arena *a = &c->arena;
+	struct hf_api_input in = {
+		.method = hf_arena_strndup(a, h->method, h->method_len),
+		.target = hf_arena_strndup(a, h->target, h->target_len),
+		.authorization = header(a, h, "authorization"),
+		.content_type = header(a, h, "content-type"),
+		.idem_key = header(a, h, "idempotency-key"),
+		.accept = header(a, h, "accept"),
+		.last_event_id = header(a, h, "last-event-id"),
+		.head_bytes = h->head_bytes,
+		.cred_memo = &c->cred,
+	};
+	struct hf_req *r = NULL;
+	if (!in.method || !in.target || hf_api_start(s, a, &in, &r) < 0 || !r) {
+		/* out of memory: nothing to render in; a bare 503, then close */
+		static const char ra[] = "Retry-After: 1\r\n";
+		hf_httpd_respond(hc, 503, ra, sizeof(ra) - 1, "", 0, true);
+		return HF_HTTPD_ANSWERED;
 	}
-	return MHD_YES;
-}
-
-static struct hf_req *req_new(struct hf_server *s, struct MHD_Connection *mc, const char *url,
-			      const char *method)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct hf_conn *c = ci ? ci->socket_context : NULL;
-	if (!c)
-		return NULL;
-	struct hf_req *r = hf_req_alloc(&c->arena, 1);
-	if (!r)
-		return NULL;
-	r->srv = s;
 	r->conn = c;
-	r->cred_memo = &c->cred;
-	r->arena = &c->arena;
-	r->mc = mc;
-	r->t0_ns = hf_mono_ns();
-	r->method = method;
-	r->path = url;
-	r->route_index = hf_route_match(method, url, &r->param);
-	r->route = r->route_index >= 0 ? hf_route_get(r->route_index) : NULL;
-	r->authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	r->idem_key = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Idempotency-Key");
-	r->content_type = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-	r->q_limit = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "limit");
-	r->q_after = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "after");
-	return r;
+	c->r = r;
+	if (r->stage == HF_STAGE_ANSWERED) { /* 400 bad target, 431 */
+		answer(r);
+		return HF_HTTPD_ANSWERED;
+	}
+	/* Ambiguous framing (request smuggling): 400, then close. A transfer
+	 * coding we cannot frame: 501 at once (nothing would delimit the
+	 * body). HTTP/1.1 without exactly one Host: 400 (RFC 9112 3.2). */
+	if (h->n_content_length > 1 || (h->n_content_length && h->n_transfer_encoding))
+		return refuse_framing(r, 400, h->n_content_length > 1 ? "more than one Content-Length"
+								 : "both Content-Length and Transfer-Encoding");
+	if (h->n_content_length && !h->cl_valid)
+		return refuse_framing(r, 400, "Content-Length is not a number");
+	if (h->n_transfer_encoding && !h->te_chunked)
+		return refuse_framing(r, 501, "Transfer-Encoding: only a single chunked is supported");
+	if (h->minor >= 1 && h->n_host != 1)
+		return refuse_framing(r, 400, h->n_host ? "more than one Host header" : "HTTP/1.1 requires a Host header");
+	/* Credentials and role before any body is read: no one without the
+	 * right credential makes us buffer a body. A body where none is
+	 * accepted is refused at once, with the answer the request would get
+	 * (404, 405, 400); the layer closes the connection (its body is never
+	 * read). */
+	bool has_body = h->n_transfer_encoding || (h->cl_valid && h->content_length);
+	if (hf_api_head(r, has_body) == HF_ANSWERED) {
+		answer(r);
+		return HF_HTTPD_ANSWERED;
+	}
+	uint32_t max = hf_route_body_limit(r->route);
+	if (h->cl_valid && h->content_length > max) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "the body is larger than %u bytes", max);
+		hf_render_error(r, 413, "payload_too_large", msg);
+		answer(r);
+		return HF_HTTPD_ANSWERED;
+	}
+	*body_max = max;
+	return HF_HTTPD_READ_BODY;
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const char *url,
-				 const char *method, const char *version, const char *upload_data,
-				 size_t *upload_data_size, void **con_cls)
+static void on_request(void *ctx, void *user, struct hf_httpd_conn *hc, const char *body, size_t len,
+		       bool too_large)
 {
-	struct hf_server *s = cls;
-	struct hf_req *r = *con_cls;
-	if (!r) {
-		r = req_new(s, mc, url, method);
-		if (!r)
-			return MHD_NO;
-		*con_cls = r;
-		/* Headers past HF_HTTP_HEADER_MAX: 431 in our shape. (Past
-		 * HF_HTTP_CONN_MEMORY libmicrohttpd answers 431 itself, in HTML.) */
-		size_t hsize = strlen(method) + strlen(url) + 12;
-		MHD_get_connection_values(mc, MHD_HEADER_KIND, add_header_size, &hsize);
-		if (hf_api_headers_check(r, hsize) == HF_ANSWERED)
-			return answer(r);
-		/* Ambiguous framing (request smuggling): 400, then close. A
-		 * transfer coding we cannot frame: 501 at once (libmicrohttpd
-		 * would wait for a body it cannot delimit until the deadline).
-		 * HTTP/1.1 without exactly one Host: 400 (RFC 9112 3.2). */
-		struct framing f = {0};
-		MHD_get_connection_values(mc, MHD_HEADER_KIND, count_framing, &f);
-		if (f.cl > 1 || (f.cl && f.te)) {
-			hf_render_error(r, 400, "bad_request",
-					f.cl > 1 ? "more than one Content-Length"
-						 : "both Content-Length and Transfer-Encoding");
-			r->close = true;
-			return answer(r);
-		}
-		if (f.te > 1 || f.te_other) {
-			hf_render_error(r, 501, "bad_request",
-					"Transfer-Encoding: only a single chunked is supported");
-			r->close = true;
-			return answer(r);
-		}
-		if (f.host != 1 && version && !strcmp(version, MHD_HTTP_VERSION_1_1)) {
-			hf_render_error(r, 400, "bad_request",
-					f.host ? "more than one Host header" : "HTTP/1.1 requires a Host header");
-			r->close = true;
-			return answer(r);
-		}
-		/* Credentials and role before any body is read: no one without
-		 * the right credential makes us buffer a body. */
-		if (hf_api_precheck(r) == HF_ANSWERED) {
-			r->close = true;
-			return answer(r);
-		}
-		/* A declared length past the limit is refused before reading it;
-		 * a body where none is accepted is refused at once, with the
-		 * answer the request would get (404, 405, 400), and the
-		 * connection closed (its body is never read). */
-		const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
-		if (hf_api_body_check(r, declared > 0 || f.te) == HF_ANSWERED)
-			return answer(r);
-		uint32_t max = hf_route_body_limit(r->route);
-		if (declared > max) {
-			char msg[96];
-			snprintf(msg, sizeof(msg), "the body is larger than %u bytes", max);
-			hf_render_error(r, 413, "payload_too_large", msg);
-			return answer(r);
-		}
-		return MHD_YES;
-	}
-	switch (r->stage) {
-	case HF_STAGE_RECEIVING:
-		if (*upload_data_size) {
-			if (!append_body(r, upload_data, *upload_data_size))
-				return MHD_NO;
-			*upload_data_size = 0;
-			return MHD_YES;
-		}
-		if (r->conn)
-			atomic_store(&r->conn->deadline_ms, 0);
-		/* Counted before looking at `stopping` (both seq_cst): either
-		 * hf_server_stop sees this request in in_flight and waits for it,
-		 * or this request sees `stopping` and never reaches the engine. */
-		atomic_fetch_add(&s->in_flight, 1);
-		if (atomic_load(&s->stopping)) {
-			atomic_fetch_sub(&s->in_flight, 1);
-			hf_render_error(r, 503, "overloaded", "the server is shutting down");
-			return answer(r);
-		}
-		if (hf_api_dispatch(r) == HF_ANSWERED) {
-			atomic_fetch_sub(&s->in_flight, 1);
-			return answer(r);
-		}
-		r->stage = HF_STAGE_PARKED;
-		MHD_suspend_connection(mc);
-		int rc = submit(s, r);
-		if (rc != HF_ENGINE_OK) {
-			r->ereq.status = rc;
-			MHD_resume_connection(mc);
-		}
-		return MHD_YES;
-	case HF_STAGE_PARKED:
+	struct hf_server *s = ctx;
+	struct hf_conn *c = user;
+	(void)hc;
+	struct hf_req *r = c->r;
+	/* Counted before looking at `stopping` (both seq_cst): either
+	 * hf_server_stop sees this request in in_flight and waits for it, or
+	 * this request sees `stopping` and never reaches the engine. */
+	atomic_fetch_add(&s->in_flight, 1);
+	if (atomic_load(&s->stopping)) {
 		atomic_fetch_sub(&s->in_flight, 1);
-		if (r->ereq.status == HF_ENGINE_FULL) {
-			hf_render_error(r, 503, "overloaded", "the request queue is full; retry later");
-			r->retry_after = true;
-		} else {
-			hf_api_finish(r);
-		}
-		return answer(r);
-	default:
-		/* Answered already: libmicrohttpd is sending it. */
-		*upload_data_size = 0;
-		return MHD_YES;
+		hf_render_error(r, 503, "overloaded", "the server is shutting down");
+		answer(r);
+		return;
+	}
+	if (hf_api_body(r, body, len, too_large) == HF_ANSWERED) {
+		atomic_fetch_sub(&s->in_flight, 1);
+		answer(r);
+		return;
+	}
+	int rc = submit(s, r);
+	if (rc != HF_ENGINE_OK) {
+		r->ereq.status = rc;
+		finish(s, r);
 	}
 }
 
@@ -514,9 +438,25 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 		ec.sm.idem_bytes = (uint32_t)(bytes < (1u << 31) ? (bytes > 4 * HF_REPLY_BYTES_MAX ? bytes : 4 * HF_REPLY_BYTES_MAX) : (1u << 31));
 	}
 	ec.adopt_stored_config = false;
+	/* Live feeds, the change log and reads off the sequencer follow the
+	 * engine through its observer; the PostgreSQL engine has none yet: its
+	 * reads go through the engine as before and its feeds answer 503. */
+	if (!s->cfg.engine_postgres) {
+		struct hf_feeds_config fc = {.data_dir = s->cfg.data_dir,
+					     .changes_retain = s->cfg.changes_retain};
+		s->feeds = hf_feeds_new(&fc, err, err_cap);
+		if (!s->feeds)
+			return -1;
+		ec.observer = hf_feeds_observer(s->feeds);
+	}
 	s->engine = hf_engine_open(&ec, err, err_cap);
-	if (!s->engine)
+	if (!s->engine) {
+		hf_feeds_free(s->feeds);
+		s->feeds = NULL;
 		return -1;
+	}
+	if (s->feeds && hf_feeds_start(s->feeds, err, err_cap) < 0)
+		goto fail_engine;
 	s->sm = hf_engine_sm(s->engine);
 	if (s->cfg.test_clock)
 		atomic_store(&s->test_now_ms, hf_engine_clock_advance(s->engine, 0));
@@ -529,62 +469,51 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 	if (shared)
 		memcpy(s->auth.secret, secret, sizeof(s->auth.secret));
 
-	struct addrinfo hints = {0}, *ai = NULL;
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	char port[8];
-	snprintf(port, sizeof(port), "%u", s->cfg.listen_port);
-	int gai = getaddrinfo(s->cfg.listen_host, port, &hints, &ai);
-	if (gai != 0 || !ai) {
-		snprintf(err, err_cap, "--listen %s: %s", s->cfg.listen_host, gai_strerror(gai));
+	struct hf_httpd_config hc = {
+		.host = s->cfg.listen_host,
+		.port = s->cfg.listen_port,
+		.threads = s->cfg.threads,
+		.max_connections = s->cfg.max_connections,
+		.max_connections_per_ip = s->cfg.max_connections_per_ip,
+		.max_streams = s->cfg.max_streams,
+		.idle_timeout_ms = s->cfg.idle_timeout_s * 1000u,
+		.request_timeout_ms = s->cfg.request_timeout_s * 1000u,
+		.stream_buffer_max = HF_HTTP_STREAM_BUFFER_MAX,
+		.backlog = 1024,
+	};
+	static const struct hf_httpd_handler handler = {
+		.conn_open = on_open,
+		.conn_close = on_close,
+		.head = on_head,
+		.request = on_request,
+		.wake = on_wake,
+		.sent = on_sent,
+		.timeout = on_timeout,
+		.refused = on_refused,
+		.turn_end = on_turn_end,
+		.thread_end = on_thread_end,
+	};
+	struct hf_httpd_handler h = handler;
+	h.ctx = s;
+	s->httpd = hf_httpd_start(&hc, &h, err, err_cap);
+	if (!s->httpd)
 		goto fail_engine;
-	}
-	struct sockaddr_storage addr;
-	memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
-	bool v6 = ai->ai_family == AF_INET6;
-	freeaddrinfo(ai);
-
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-			     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	if (v6)
-		flags |= MHD_USE_IPv6;
-	s->mhd = MHD_start_daemon(
-		flags, s->cfg.listen_port, on_accept, s, on_access, s, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(s->cfg.max_connections + s->cfg.threads),
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)s->cfg.max_connections_per_ip,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->cfg.idle_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HF_HTTP_CONN_MEMORY,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-		s, MHD_OPTION_END);
-	if (!s->mhd) {
-		snprintf(err, err_cap, "cannot listen on %s:%u (address in use or not available)",
-			 s->cfg.listen_host, s->cfg.listen_port);
-		goto fail_engine;
-	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = di ? di->port : s->cfg.listen_port;
-	atomic_store(&reaper_stop, false);
-	if (pthread_create(&reaper, NULL, reaper_main, NULL) != 0) {
-		snprintf(err, err_cap, "cannot start the reaper thread");
-		MHD_stop_daemon(s->mhd);
-		goto fail_engine;
-	}
+	s->port = hf_httpd_port(s->httpd);
 	return 0;
 fail_engine:
 	hf_engine_close(s->engine);
 	s->engine = NULL;
+	hf_feeds_free(s->feeds);
+	s->feeds = NULL;
 	return -1;
 }
 
 int hf_server_stop(struct hf_server *s)
 {
 	atomic_store(&s->stopping, true);
-	MHD_socket lfd = MHD_quiesce_daemon(s->mhd);
+	hf_httpd_quiesce(s->httpd);
 	/* Requests in flight finish and their answers are sent; new ones get
-	 * 503 and never reach the engine (see on_access). */
+	 * 503 and never reach the engine (see on_request). */
 	int64_t until = mono_ms() + 30000;
 	while (atomic_load(&s->in_flight) > 0 && mono_ms() < until) {
 		struct timespec ts = {0, 5 * 1000 * 1000};
@@ -592,16 +521,17 @@ int hf_server_stop(struct hf_server *s)
 	}
 	if (atomic_load(&s->in_flight) > 0)
 		return -1; /* the engine is wedged: the caller exits as after a crash */
-	/* Nothing is parked: no connection is suspended, no done callback can
-	 * come. Let the workers write out the last answers, then stop. */
-	struct timespec ts = {0, 50 * 1000 * 1000};
-	nanosleep(&ts, NULL);
-	MHD_stop_daemon(s->mhd);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
-	atomic_store(&reaper_stop, true);
-	pthread_join(reaper, NULL);
+	/* Nothing is parked: no wake can come. The feeds send what is durable
+	 * and let go of their streams; the loops end every stream, write out
+	 * the last answers and close. The feeds outlive the engine: what its
+	 * close makes durable still reaches the change log. */
+	if (s->feeds)
+		hf_feeds_detach(s->feeds);
+	hf_httpd_stop(s->httpd);
+	s->httpd = NULL;
 	hf_engine_close(s->engine);
 	s->engine = NULL;
+	hf_feeds_free(s->feeds);
+	s->feeds = NULL;
 	return 0;
 }

@@ -29,6 +29,8 @@ enum hf_jtype {
 	J_I64,     /* int64_t in [min, max] */
 	J_BOOL,    /* bool */
 	J_STATUS,  /* uint8_t enum hf_order_status, by name */
+	J_ORPHAN,  /* uint8_t enum hf_orphan_rule, by name */
+	J_OBJECT,  /* an object (elem schema) filling the struct at off */
 	J_OBJECTS, /* array of objects (elem schema): pointer at off, u32 count at count_off */
 	J_IDS,     /* array of ids (struct hf_str): pointer at off, u32 count at count_off */
 };
@@ -83,6 +85,14 @@ static const struct hf_jfield item_ref_fields[] = {
 };
 static const struct hf_jschema item_ref_schema = {sizeof(struct hf_item_ref), N(item_ref_fields), item_ref_fields};
 
+static const struct hf_jfield best_fields[] = {
+	{"event", J_ID, true, offsetof(struct hf_best, event), 0, 1, HF_ID_LEN_MAX, NULL, false},
+	{"count", J_U32, true, offsetof(struct hf_best, count), 0, 1, HF_HOLD_SEATS_MAX, NULL, false},
+	{"section", J_TEXT, false, offsetof(struct hf_best, section), 0, 0, HF_NAME_LEN_MAX, NULL, false},
+	{"category", J_TEXT, false, offsetof(struct hf_best, category), 0, 0, HF_NAME_LEN_MAX, NULL, false},
+};
+static const struct hf_jschema best_schema = {sizeof(struct hf_best), N(best_fields), best_fields};
+
 #define EV(m) CMD(u.event_create.m)
 static const struct hf_jfield event_fields[] = {
 	{"id", J_ID, true, EV(id), 0, 1, HF_ID_LEN_MAX, NULL, false},
@@ -92,6 +102,7 @@ static const struct hf_jfield event_fields[] = {
 	{"max_per_customer", J_U32, false, EV(max_per_customer), 0, 0, HF_EVENT_SEATS_MAX, NULL, false},
 	{"sale_opens_at", J_TIME, false, EV(sale_opens_at_ms), 0, 0, 0, NULL, false},
 	{"sale_closes_at", J_TIME, false, EV(sale_closes_at_ms), 0, 0, 0, NULL, false},
+	{"orphan_rule", J_ORPHAN, false, EV(orphan_rule), 0, 0, 0, NULL, false},
 	{"seats", J_OBJECTS, true, EV(seats), EV(n_seats), 1, HF_EVENT_SEATS_MAX, &seat_spec_schema, false},
 };
 
@@ -121,6 +132,13 @@ static const struct hf_jfield hold_create_fields[] = {
 	{"ttl_s", J_U32, false, LN(ttl_s), 0, 1, HF_HOLD_TTL_MAX_S, NULL, false},
 	{"seats", J_OBJECTS, false, LN(seats), LN(n_seats), 0, HF_HOLD_SEATS_MAX, &seat_ref_schema, false},
 	{"items", J_OBJECTS, false, LN(items), LN(n_items), 0, HF_HOLD_ITEMS_MAX, &item_ref_schema, false},
+	{"best_available", J_OBJECT, false, LN(best), 0, 0, 0, &best_schema, false},
+};
+static const struct hf_jfield order_fields[] = {
+	CUSTOMER_FIELD,
+	{"seats", J_OBJECTS, false, LN(seats), LN(n_seats), 0, HF_HOLD_SEATS_MAX, &seat_ref_schema, false},
+	{"items", J_OBJECTS, false, LN(items), LN(n_items), 0, HF_HOLD_ITEMS_MAX, &item_ref_schema, false},
+	{"best_available", J_OBJECT, false, LN(best), 0, 0, 0, &best_schema, false},
 };
 static const struct hf_jfield lines_fields[] = {
 	CUSTOMER_FIELD,
@@ -133,6 +151,10 @@ static const struct hf_jfield extend_fields[] = {
 };
 static const struct hf_jfield act_fields[] = {
 	CUSTOMER_FIELD,
+};
+static const struct hf_jfield confirm_fields[] = {
+	CUSTOMER_FIELD,
+	{"accept_late", J_BOOL, false, CMD(u.hold_op.accept_late), 0, 0, 0, NULL, false},
 };
 static const struct hf_jfield status_fields[] = {
 	{"status", J_STATUS, true, CMD(u.order_op.status), 0, 0, 0, NULL, false},
@@ -161,12 +183,19 @@ static const struct hf_jschema bodies[HF_BODY_COUNT] = {
 	[HF_BODY_STATUS] = {0, N(status_fields), status_fields},
 	[HF_BODY_TOKEN] = {0, N(token_fields), token_fields},
 	[HF_BODY_CLOCK] = {0, N(clock_fields), clock_fields},
+	[HF_BODY_ORDER] = {0, N(order_fields), order_fields},
+	[HF_BODY_CONFIRM] = {0, N(confirm_fields), confirm_fields},
 };
 
 /* ---- helpers ----------------------------------------------------------- */
 
 static const char *const status_names[] = {"under_review", "packaged", "shipped", "delivered",
 					   "canceled"};
+
+const char *const hf_jsonin_orphan_rules[HF_ORPHAN_RULE_COUNT] = {
+	[HF_ORPHAN_ALLOW] = "allow",
+	[HF_ORPHAN_NO_SINGLE_GAPS] = "no_single_gaps",
+};
 
 int hf_jsonin_status(const char *s, size_t n)
 {
@@ -367,6 +396,20 @@ static int jin_value(struct jin *j, const json_t *v, const struct hf_jfield *f, 
 		memcpy(at, &u, sizeof(u));
 		return 0;
 	}
+	case J_ORPHAN: {
+		int rule = -1;
+		for (int i = 0; json_is_string(v) && i < HF_ORPHAN_RULE_COUNT; i++)
+			if (!strcmp(json_string_value(v), hf_jsonin_orphan_rules[i]) &&
+			    strlen(hf_jsonin_orphan_rules[i]) == json_string_length(v))
+				rule = i;
+		if (rule < 0)
+			return jin_fail(j, 400, "expected one of allow, no_single_gaps");
+		uint8_t u = (uint8_t)rule;
+		memcpy(at, &u, sizeof(u));
+		return 0;
+	}
+	case J_OBJECT:
+		return jin_object(j, v, f->elem, at, NULL);
 	case J_OBJECTS:
 	case J_IDS: {
 		if (!json_is_array(v))

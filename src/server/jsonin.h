@@ -33,13 +33,15 @@ enum hf_body {
 	HF_BODY_ITEM,           /* POST /items */
 	HF_BODY_RESTOCK,        /* POST /items/{id}/restock */
 	HF_BODY_HOLD_CREATE,    /* POST /holds */
-	HF_BODY_LINES,          /* POST /holds/{id}/add|remove, POST /orders */
+	HF_BODY_LINES,          /* POST /holds/{id}/add|remove */
 	HF_BODY_EXTEND,         /* POST /holds/{id}/extend */
 	HF_BODY_ACT,            /* confirm, release, cancel: {"customer"?} */
 	HF_BODY_STATUS,         /* POST /orders/{id}/status */
 	HF_BODY_TOKEN,          /* POST /tokens */
 	HF_BODY_CLOCK,          /* POST /admin/clock */
 	HF_BODY_BATCH,          /* POST /batch: read by hf_jsonin_parse_batch, not by the table */
+	HF_BODY_ORDER,          /* POST /orders: lines and best_available */
+	HF_BODY_CONFIRM,        /* POST /holds/{id}/confirm: {"customer"?, "accept_late"?} */
 	HF_BODY_COUNT,
 };
 
@@ -105,6 +107,10 @@ bool hf_jsonin_id_ok(const char *s, size_t n);
 /* Hold and order ids in text: "h-<n>" / "o-<n>", n a decimal u64 > 0
  * without leading zeros. Returns the number or 0 when s is not one. */
 uint64_t hf_jsonin_booking_id(char prefix, const char *s, size_t n);
+
+/* Orphan rules as the API spells them (index = enum hf_orphan_rule):
+ * allow, no_single_gaps. */
+extern const char *const hf_jsonin_orphan_rules[HF_ORPHAN_RULE_COUNT];
 
 /* Order status names as the API spells them (index = enum hf_order_status):
  * under_review, packaged, shipped, delivered, canceled. */

@@ -11,6 +11,7 @@
  * is ignored (a client hanging up is a write error, not a death).
  */
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,18 @@ static int serve(int argc, char **argv)
 	srv.admin_key_len = (size_t)kn;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Every connection and stream is a descriptor: the soft limit goes up
+	 * to the hard one, and a hard limit short of the budgets is said. */
+	struct rlimit nofile;
+	uint64_t want = (uint64_t)srv.cfg.max_connections + srv.cfg.max_streams + 256;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+		if (nofile.rlim_cur != RLIM_INFINITY && nofile.rlim_cur < want)
+			hf_log("warn", "open_files_limit",
+			       " limit=%llu wanted=%llu reason=\"--max-connections + --max-streams + 256; connections past the limit wait to be accepted\"",
+			       (unsigned long long)nofile.rlim_cur, (unsigned long long)want);
+	}
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);

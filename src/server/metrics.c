@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "core/sm.h"
+#include "server/httpd.h"
+#include "server/feed.h"
 #include "server/server.h"
 
 #define ROUTES_MAX 32
@@ -58,6 +60,8 @@ struct snap {
 	const struct hf_engine_stats *es;
 	const struct hf_sm_stats *ss;
 	int64_t in_flight;
+	struct hf_httpd_stats hs; /* zero without a connection layer (tests) */
+	struct hf_feeds_stats fs; /* zero without feeds */
 };
 
 __attribute__((format(printf, 2, 3))) static void put(struct snap *s, const char *fmt, ...)
@@ -164,6 +168,15 @@ static void emit_conns(struct snap *s)
 }
 static void emit_cut(struct snap *s) { val(s, atomic_load_explicit(&conns_cut, memory_order_relaxed)); }
 static void emit_in_flight(struct snap *s) { val(s, (unsigned long long)s->in_flight); }
+static void emit_refused(struct snap *s) { val(s, s->hs.refused); }
+static void emit_streams(struct snap *s) { val(s, s->hs.streams); }
+static void emit_streams_cut(struct snap *s) { val(s, s->hs.streams_cut); }
+static void emit_watchers(struct snap *s) { val(s, s->fs.watchers); }
+static void emit_feed_msgs(struct snap *s) { val(s, s->fs.messages); }
+static void emit_feed_cut(struct snap *s) { val(s, s->fs.cut); }
+static void emit_changes(struct snap *s) { val(s, s->fs.changes); }
+static void emit_mirror_reads(struct snap *s) { val(s, s->fs.reads); }
+static void emit_mirror_renders(struct snap *s) { val(s, s->fs.renders); }
 
 /* Columns: name, type, help, emit. */
 static const struct {
@@ -176,6 +189,9 @@ static const struct {
 	{"holdfast_http_request_duration_seconds", "histogram", "Time from a request's complete headers to its queued response", emit_latency},
 	{"holdfast_http_connections_open", "gauge", "Open HTTP connections", emit_conns},
 	{"holdfast_http_connections_timed_out_total", "counter", "Connections cut off by the whole-request timeout", emit_cut},
+	{"holdfast_http_connections_refused_total", "counter", "Connections closed at accept: past --max-connections or the per-IP cap, or out of descriptors", emit_refused},
+	{"holdfast_http_streams_open", "gauge", "Open long-lived responses (event streams)", emit_streams},
+	{"holdfast_http_streams_cut_total", "counter", "Streams cut because their client did not read", emit_streams_cut},
 	{"holdfast_http_requests_in_flight", "gauge", "Requests submitted to the engine and not yet answered", emit_in_flight},
 	{"holdfast_engine_queue_depth", "gauge", "Requests waiting for the sequencer", emit_queue},
 	{"holdfast_engine_queue_full_total", "counter", "Submissions refused because the queue was full (503)", emit_queue_full},
@@ -197,6 +213,12 @@ static const struct {
 	{"holdfast_seats", "gauge", "Seats by state", emit_seats},
 	{"holdfast_item_units", "gauge", "Item units summed over all items, by counter", emit_items},
 	{"holdfast_idempotency_entries", "gauge", "Stored idempotent replies", emit_idem},
+	{"holdfast_feed_watchers", "gauge", "Open feed streams (events, items, the change log)", emit_watchers},
+	{"holdfast_feed_messages_total", "counter", "Feed change messages rendered (each sent to every watcher of its topic)", emit_feed_msgs},
+	{"holdfast_feed_watchers_cut_total", "counter", "Feed watchers cut off (left, or too far behind)", emit_feed_cut},
+	{"holdfast_changes_total", "counter", "Change-log entries appended since start", emit_changes},
+	{"holdfast_mirror_reads_total", "counter", "Event, seat map and item reads served off the sequencer", emit_mirror_reads},
+	{"holdfast_mirror_seat_pages_rendered_total", "counter", "Seat pages rendered (the other reads shared one)", emit_mirror_renders},
 };
 
 void hf_metrics_render(struct hf_req *r, const struct hf_engine_stats *es,
@@ -204,6 +226,10 @@ void hf_metrics_render(struct hf_req *r, const struct hf_engine_stats *es,
 {
 	struct snap s = {.out = &r->out, .es = es, .ss = ss};
 	s.in_flight = atomic_load_explicit(&r->srv->in_flight, memory_order_relaxed);
+	if (r->srv->httpd)
+		hf_httpd_stats(r->srv->httpd, &s.hs);
+	if (r->srv->feeds)
+		hf_feeds_stats(r->srv->feeds, &s.fs);
 	r->resp_type = "text/plain; version=0.0.4; charset=utf-8";
 	for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
 		s.name = metrics[i].name;

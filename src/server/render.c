@@ -41,8 +41,7 @@ static const struct {
 	[HF_UNKNOWN_SEAT] = {404, "not_found", "seat not found"},
 	[HF_UNKNOWN_ITEM] = {404, "not_found", "item not found"},
 	[HF_SALE_CLOSED] = {409, "sale_closed", "the sale of this event is not open"},
-	[HF_LIMIT_EXCEEDED] = {409, "limit_exceeded",
-			       "a limit would be passed (seats per customer for the event, active holds per customer, or maximum stock)"},
+	[HF_LIMIT_EXCEEDED] = {409, "limit_exceeded", NULL /* written from the details */},
 	[HF_SEATS_UNAVAILABLE] = {409, "seats_unavailable", "some seats are held or sold"},
 	[HF_SEATS_BLOCKED] = {409, "seats_unavailable", "some seats are blocked (not for sale)"},
 	[HF_INSUFFICIENT_STOCK] = {409, "insufficient_stock", "not enough stock"},
@@ -50,6 +49,21 @@ static const struct {
 	[HF_INVALID_TRANSITION] = {409, "invalid_transition", "the order cannot move to that status"},
 	[HF_IDEMPOTENCY_KEY_REUSED] = {409, "idempotency_key_reused",
 				       "this Idempotency-Key was used with a different request"},
+	[HF_ORPHAN_SEAT] = {409, "orphan_seat",
+			    "the booking would leave single free seats stranded (this event refuses single gaps)"},
+};
+
+/* limit_exceeded: the message and the "limit" detail of each kind.
+ * Columns: detail name (cmd.c's hf_limit_kind_name), message format
+ * (max, current, requested). */
+static const char *const limit_messages[HF_LIMIT_KIND_COUNT] = {
+	[HF_LIMIT_NONE] = "a limit would be passed",
+	[HF_LIMIT_HOLDS_PER_CUSTOMER] =
+		"a customer may have at most %u active holds; this customer has %u (asked for %u more)",
+	[HF_LIMIT_SEATS_PER_CUSTOMER] =
+		"this event sells at most %u seats per customer; this customer has %u (asked for %u more)",
+	[HF_LIMIT_STOCK_MAX] =
+		"an item's stock may not pass %u units; this item has %u (asked to add %u)",
 };
 
 void hf_render_error_begin(struct hf_req *r, uint16_t status, const char *code,
@@ -86,6 +100,14 @@ void hf_render_booking_id(struct hf_jw *jw, char prefix, uint64_t id)
 
 static void jw_hstr(struct hf_jw *jw, struct hf_str s) { hf_jw_str(jw, s.ptr, s.len); }
 
+/* The state whose immutable names a render reads: the engine's current one
+ * (an engine may replace it: engine.h), or the server's own when there is
+ * no engine (request.h: tests and fuzzing). */
+static const struct hf_sm *names(const struct hf_req *r)
+{
+	return r->srv->engine ? hf_engine_sm(r->srv->engine) : r->srv->sm;
+}
+
 /* {"event": .., "seat": ..} of a seat index. */
 static void seat_ref(struct hf_jw *jw, const struct hf_sm *sm, uint32_t seat)
 {
@@ -99,8 +121,10 @@ static void seat_ref(struct hf_jw *jw, const struct hf_sm *sm, uint32_t seat)
 	hf_jw_obj_end(jw);
 }
 
-void hf_render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b,
-		       bool is_order, int64_t now_ms)
+/* together: -1 not shown (reads, and writes that chose no seat), else
+ * whether the chosen seats are side by side. */
+static void render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b,
+			   bool is_order, int64_t now_ms, int together)
 {
 	hf_jw_obj(jw);
 	hf_jw_key(jw, "id");
@@ -170,7 +194,17 @@ void hf_render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf
 	hf_jw_i64(jw, b->fees);
 	hf_jw_key(jw, "total_with_fees");
 	hf_jw_i64(jw, b->total_with_fees);
+	if (together >= 0) {
+		hf_jw_key(jw, "together");
+		hf_jw_bool(jw, together > 0);
+	}
 	hf_jw_obj_end(jw);
+}
+
+void hf_render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b,
+		       bool is_order, int64_t now_ms)
+{
+	render_booking(jw, sm, b, is_order, now_ms, -1);
 }
 
 /* The seat lines of the command (for names given by request position). */
@@ -193,24 +227,18 @@ static void cmd_seat_at(const struct hf_cmd *c, uint32_t pos, struct hf_str *eve
 		if (pos < c->u.lines.n_seats) {
 			*event = c->u.lines.seats[pos].event;
 			*seat = c->u.lines.seats[pos].seat;
+		} else if (pos == c->u.lines.n_seats && c->u.lines.best.count) {
+			*event = c->u.lines.best.event; /* best_available's */
 		}
 		break;
 	}
-}
-
-/* The state whose immutable names a reply's indices refer to: asked of the
- * engine each time (the postgres engine may replace it, engine.h); the
- * fuzz harness runs without an engine and sets sm. */
-static const struct hf_sm *names(const struct hf_server *s)
-{
-	return s->engine ? hf_engine_sm(s->engine) : s->sm;
 }
 
 static void render_refusal(struct hf_req *r)
 {
 	const struct hf_reply *rp = &r->ereq.reply;
 	const struct hf_cmd *c = &r->ereq.cmd;
-	const struct hf_sm *sm = names(r->srv);
+	const struct hf_sm *sm = names(r);
 	struct hf_jw *jw = &r->out;
 	uint8_t res = rp->result;
 	HF_ASSERT(res > HF_OK && res < HF_RESULT_COUNT);
@@ -238,17 +266,78 @@ static void render_refusal(struct hf_req *r)
 	default:
 		break;
 	}
+	bool best_short = res == HF_SEATS_UNAVAILABLE && rp->n_bad_seats == 0;
+	bool late = res == HF_HOLD_EXPIRED && (rp->n_bad_seats || rp->item_short);
+	if (best_short)
+		message = "fewer free seats match best_available than it asks for";
+	if (late)
+		message = "the hold has expired and some of its seats or stock were taken since";
+	if (res == HF_LIMIT_EXCEEDED) {
+		uint8_t k = rp->limit < HF_LIMIT_KIND_COUNT ? rp->limit : HF_LIMIT_NONE;
+		snprintf(msg, sizeof(msg), limit_messages[k], rp->limit_max, rp->limit_current,
+			 rp->limit_requested);
+		message = msg;
+	}
 	hf_render_error_begin(r, status, code, message);
 	switch (res) {
 	case HF_SEATS_UNAVAILABLE:
 	case HF_SEATS_BLOCKED:
 		hf_jw_key(jw, "reason");
-		hf_jw_cstr(jw, res == HF_SEATS_BLOCKED ? "blocked" : "held_or_sold");
+		hf_jw_cstr(jw, res == HF_SEATS_BLOCKED ? "blocked"
+			       : best_short           ? "not_enough_free_seats"
+						      : "held_or_sold");
 		hf_jw_key(jw, "seats");
 		hf_jw_arr(jw);
 		for (uint32_t i = 0; i < rp->n_bad_seats && i < HF_HOLD_SEATS_MAX; i++)
 			seat_ref(jw, sm, rp->bad_seats[i]);
 		hf_jw_arr_end(jw);
+		if (best_short) {
+			hf_jw_key(jw, "requested");
+			hf_jw_u64(jw, c->u.lines.best.count);
+			hf_jw_key(jw, "available");
+			hf_jw_u64(jw, rp->available);
+		}
+		break;
+	case HF_ORPHAN_SEAT:
+		hf_jw_key(jw, "seats");
+		hf_jw_arr(jw);
+		for (uint32_t i = 0; i < rp->n_bad_seats && i < HF_HOLD_SEATS_MAX; i++)
+			seat_ref(jw, sm, rp->bad_seats[i]);
+		hf_jw_arr_end(jw);
+		break;
+	case HF_HOLD_EXPIRED:
+		if (!late)
+			break;
+		hf_jw_key(jw, "seats");
+		hf_jw_arr(jw);
+		for (uint32_t i = 0; i < rp->n_bad_seats && i < HF_HOLD_SEATS_MAX; i++)
+			seat_ref(jw, sm, rp->bad_seats[i]);
+		hf_jw_arr_end(jw);
+		if (rp->item_short) {
+			hf_jw_key(jw, "item");
+			jw_hstr(jw, hf_sm_item_id(sm, rp->bad_item));
+			hf_jw_key(jw, "available");
+			hf_jw_u64(jw, rp->available);
+		}
+		break;
+	case HF_LIMIT_EXCEEDED:
+		if (rp->limit == HF_LIMIT_NONE)
+			break;
+		hf_jw_key(jw, "limit");
+		hf_jw_cstr(jw, hf_limit_kind_name((enum hf_limit_kind)rp->limit));
+		hf_jw_key(jw, "max");
+		hf_jw_u64(jw, rp->limit_max);
+		hf_jw_key(jw, "current");
+		hf_jw_u64(jw, rp->limit_current);
+		hf_jw_key(jw, "requested");
+		hf_jw_u64(jw, rp->limit_requested);
+		if (rp->limit == HF_LIMIT_SEATS_PER_CUSTOMER) {
+			hf_jw_key(jw, "event");
+			jw_hstr(jw, hf_sm_event_id(sm, rp->limit_ref));
+		} else if (rp->limit == HF_LIMIT_STOCK_MAX) {
+			hf_jw_key(jw, "item");
+			jw_hstr(jw, hf_sm_item_id(sm, rp->limit_ref));
+		}
 		break;
 	case HF_UNKNOWN_SEAT:
 	case HF_UNKNOWN_EVENT: {
@@ -323,7 +412,8 @@ void hf_render_reply(struct hf_req *r)
 	case HF_REPLY_ORDER:
 		hf_jw_init(&r->out, r->arena);
 		r->status = r->route->ok_status;
-		hf_render_booking(&r->out, names(r->srv), &rp->booking, rp->kind == HF_REPLY_ORDER, -1);
+		render_booking(&r->out, names(r), &rp->booking, rp->kind == HF_REPLY_ORDER, -1,
+			       rp->best ? rp->together : -1);
 		return;
 	default:
 		HF_ASSERT(r->route->render_ok);

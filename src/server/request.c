@@ -1,16 +1,18 @@
 /*
- * request.c: a whole request without libmicrohttpd (request.h), the steps
- * of http.c's req_new and on_access in the same order, so a test or a fuzz
- * target reaches every check the server makes:
+ * request.c: a request handed over as strings (request.h), in the steps
+ * http.c takes as its bytes arrive (hf_api_start, hf_api_head,
+ * hf_api_body) and hf_api_request takes at once, so a test or a fuzz
+ * target reaches every check the server makes, in the same order:
  *
- *   target split at '?', path and query unescaped (libmicrohttpd 0.9.75's
- *   MHD_http_unescape and argument parser) -> route match -> request line
+ *   target split at '?', path and query percent-decoded (a bad escape or
+ *   an encoded NUL: 400) -> route match -> request line
  *   + headers past HF_HTTP_HEADER_MAX: 431 -> hf_api_precheck (401 / 403,
  *   connection closed) -> a body where none is accepted (no route, or a
  *   GET route without a body schema): 404 / 405 / 400 at once, connection
  *   closed -> body past the route's limit: 413 (hf_api_dispatch answers it,
  *   as for a chunked body that grew past it; http.c answers a declared
- *   Content-Length past it at the headers) ->
+ *   Content-Length past it at the headers, between hf_api_head and
+ *   hf_api_body) ->
  *   with no engine, routes that need one: 503 -> hf_api_dispatch.
  *
  * Invariant: nothing here changes a state; a request reaches a state only
@@ -42,17 +44,19 @@ static int hex_digit(char c)
 	return -1;
 }
 
-/* MHD_http_unescape, in place: "%XX" with two hex digits becomes that
- * byte (a NUL too: C strings then end there, as in the server), anything
- * else is kept as it is. With plus, '+' is first a space (query strings).
- * Returns the length written, NULs included (libmicrohttpd compares
- * argument names by that length). */
-static size_t unescape(char *s, bool plus)
+/* Percent-decoding in place: "%XX" with two hex digits becomes that byte;
+ * with plus, '+' is first a space (query strings). Returns the length
+ * written, or -1 when a '%' is not followed by two hex digits or decodes
+ * to a NUL (a C string would end there: "/events/X%00junk" must not be
+ * read as "/events/X"), which the caller answers 400. */
+static ssize_t unescape(char *s, bool plus)
 {
 	char *w = s;
 	for (const char *p = s; *p;) {
 		int hi, lo;
-		if (*p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0) {
+		if (*p == '%') {
+			if ((hi = hex_digit(p[1])) < 0 || (lo = hex_digit(p[2])) < 0 || (hi | lo) == 0)
+				return -1;
 			*w++ = (char)(hi * 16 + lo);
 			p += 3;
 		} else {
@@ -61,14 +65,14 @@ static size_t unescape(char *s, bool plus)
 		}
 	}
 	*w = '\0';
-	return (size_t)(w - s);
+	return (ssize_t)(w - s);
 }
 
 /* The query arguments the API reads (?limit=, ?after=): the first of each
- * name, compared without case and by unescaped length as libmicrohttpd's
- * lookup does; an argument without '=' has no value (absent). query is
- * the arena's copy and is cut up in place. */
-static void parse_query(struct hf_req *r, char *query)
+ * name, compared without case; an argument without '=' has no value
+ * (absent). query is the arena's copy and is cut up in place. -1: a bad
+ * escape (unescape). */
+static int parse_query(struct hf_req *r, char *query)
 {
 	static const char limit[] = "limit", after[] = "after";
 	bool have_limit = false, have_after = false;
@@ -79,12 +83,13 @@ static void parse_query(struct hf_req *r, char *query)
 		char *eq = strchr(query, '=');
 		if (eq)
 			*eq = '\0';
-		size_t klen = unescape(query, true);
+		ssize_t k = unescape(query, true);
 		const char *value = NULL;
-		if (eq) {
-			unescape(eq + 1, true);
+		if (k < 0 || (eq && unescape(eq + 1, true) < 0))
+			return -1;
+		size_t klen = (size_t)k;
+		if (eq)
 			value = eq + 1;
-		}
 		if (klen == sizeof(limit) - 1 && !strncasecmp(query, limit, klen) && !have_limit) {
 			have_limit = true;
 			r->q_limit = value;
@@ -95,6 +100,7 @@ static void parse_query(struct hf_req *r, char *query)
 		}
 		query = amp ? amp + 1 : NULL;
 	}
+	return 0;
 }
 
 static size_t header_bytes(const char *name, const char *value)
@@ -103,8 +109,8 @@ static size_t header_bytes(const char *name, const char *value)
 }
 
 
-int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct hf_api_input *in,
-		   struct hf_req **out)
+int hf_api_start(struct hf_server *srv, struct hf_arena *arena, const struct hf_api_input *in,
+		 struct hf_req **out)
 {
 	*out = NULL;
 	struct hf_req *r = hf_req_alloc(arena, 1);
@@ -116,61 +122,96 @@ int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct h
 	r->arena = arena;
 	r->t0_ns = hf_mono_ns();
 	r->method = in->method ? in->method : "";
-	char *query = strchr(path, '?');
-	if (query) {
-		*query++ = '\0';
-		parse_query(r, query);
-	}
-	unescape(path, false);
-	r->path = path;
-	r->route_index = hf_route_match(r->method, r->path, &r->param);
-	r->route = r->route_index >= 0 ? hf_route_get(r->route_index) : NULL;
 	r->authorization = in->authorization;
 	r->idem_key = in->idem_key;
 	r->content_type = in->content_type;
+	r->accept = in->accept;
+	r->last_event_id = in->last_event_id;
 	r->cred_memo = in->cred_memo;
+	r->route_index = -1;
 	*out = r;
+	char *query = strchr(path, '?');
+	if (query)
+		*query++ = '\0';
+	r->path = path;
+	bool bad = (query && parse_query(r, query) < 0) || unescape(path, false) < 0;
+	if (bad) {
+		r->path = "-";
+		hf_render_error(r, 400, "bad_request",
+				"the request target has a '%' not followed by two hex digits, or an encoded NUL");
+		r->stage = HF_STAGE_ANSWERED;
+		return HF_ANSWERED;
+	}
+	r->route_index = hf_route_match(r->method, r->path, &r->param);
+	r->route = r->route_index >= 0 ? hf_route_get(r->route_index) : NULL;
 
-	size_t hsize = strlen(r->method) + strlen(r->path) + REQUEST_LINE_OVERHEAD +
-		       header_bytes("Authorization", in->authorization) +
-		       header_bytes("Content-Type", in->content_type) +
-		       header_bytes("Idempotency-Key", in->idem_key) + in->other_header_bytes;
+	size_t hsize = in->head_bytes;
+	if (!hsize)
+		hsize = strlen(r->method) + strlen(r->path) + REQUEST_LINE_OVERHEAD +
+			header_bytes("Authorization", in->authorization) +
+			header_bytes("Content-Type", in->content_type) +
+			header_bytes("Idempotency-Key", in->idem_key) + in->other_header_bytes;
 	if (hf_api_headers_check(r, hsize) == HF_ANSWERED) {
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
+	return HF_SUBMIT;
+}
+
+int hf_api_head(struct hf_req *r, bool has_body)
+{
 	if (hf_api_precheck(r) == HF_ANSWERED) {
 		r->close = true;
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
-	if (hf_api_body_check(r, in->body_len > 0) == HF_ANSWERED) {
+	if (hf_api_body_check(r, has_body) == HF_ANSWERED) {
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
+	return HF_SUBMIT;
+}
+
+int hf_api_body(struct hf_req *r, const char *body, size_t len, bool too_large)
+{
 	uint32_t max = hf_route_body_limit(r->route);
-	if (in->body_len > max)
+	if (too_large || len > max)
 		r->body_too_large = true;
-	else if (in->body_len) {
-		/* The caller's bytes, not a copy: a read past body_len is then
-		 * the sanitizers' to see. api.c only reads r->body. */
-		r->body = (char *)in->body;
-		r->body_len = in->body_len;
-		r->body_cap = in->body_len;
+	else if (len) {
+		/* The caller's bytes, not a copy: a read past len is then the
+		 * sanitizers' to see. api.c only reads r->body, and only in
+		 * hf_api_dispatch. */
+		r->body = (char *)body;
+		r->body_len = len;
+		r->body_cap = len;
 	}
-	if (!srv->engine && r->route && hf_route_needs_engine(r->route)) {
+	if (!r->srv->engine && r->route && hf_route_needs_engine(r->route)) {
 		hf_render_error(r, 503, "overloaded", "this route needs the engine, and there is none");
 		r->retry_after = true;
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
-	if (hf_api_dispatch(r) == HF_ANSWERED) {
+	int rc = hf_api_dispatch(r);
+	r->body = NULL; /* the caller's bytes go after this call */
+	r->body_len = r->body_cap = 0;
+	if (rc == HF_ANSWERED) {
 		r->stage = HF_STAGE_ANSWERED;
 		return HF_ANSWERED;
 	}
 	r->ereq.ctx = r;
 	r->stage = HF_STAGE_PARKED;
 	return HF_SUBMIT;
+}
+
+int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct hf_api_input *in,
+		   struct hf_req **out)
+{
+	int rc = hf_api_start(srv, arena, in, out);
+	if (rc != HF_SUBMIT)
+		return rc;
+	if (hf_api_head(*out, in->body_len > 0) == HF_ANSWERED)
+		return HF_ANSWERED;
+	return hf_api_body(*out, in->body, in->body_len, false);
 }
 
 void hf_api_render(struct hf_req *r, int64_t applied_at_ms)

@@ -1,13 +1,17 @@
 /*
- * request.h: one whole request without libmicrohttpd, for tests and
- * fuzzing (tests/fuzz/fuzz_api_request.c).
+ * request.h: a request handed over as strings, in three steps that the
+ * server (http.c) takes as the bytes arrive and that hf_api_request takes
+ * at once for tests and fuzzing (tests/fuzz/fuzz_api_request.c), so both
+ * run the same checks in the same order:
  *
- * http.c turns a libmicrohttpd connection into a struct hf_req and runs
- * server.h's steps 1-4 over it. hf_api_request runs the same steps over a
- * request a caller hands over as strings, in the caller's arena: the URL
- * split and unescaped as libmicrohttpd does it, route match, the header
- * size bound (431), hf_api_precheck (401 / 403), the body bound (413),
- * hf_api_dispatch. What it does not do is talk to an engine: the caller
+ *   hf_api_start: the target split at '?', path and query percent-decoded
+ *     (a bad escape or an encoded NUL: 400), route match, the header size
+ *     bound (431);
+ *   hf_api_head: hf_api_precheck (401 / 403) and a body where none is
+ *     accepted, before any body byte is read;
+ *   hf_api_body: the body bound (413), hf_api_dispatch.
+ *
+ * What hf_api_request does not do is talk to an engine: the caller
  * runs a read (r->ereq.read) or applies a write (r->ereq.cmd) against its
  * own state, then hf_api_render renders the answer as hf_api_finish does
  * for the server. What stays http.c's alone: sockets, framing headers
@@ -35,19 +39,24 @@
 #include "server/server.h"
 
 /* A request as it arrives. Strings are NUL-terminated; NULL: the header is
- * absent (libmicrohttpd hands over the first of repeated headers). */
+ * absent (http.c hands over the first of repeated headers). */
 struct hf_api_input {
 	const char *method;
 	/* The request target as on the wire: path, optionally "?query";
-	 * %XX is unescaped in the path and the query values, '+' is a space
-	 * in the query, as libmicrohttpd does. */
+	 * %XX is decoded in the path and the query values, '+' is a space in
+	 * the query. */
 	const char *target;
 	const char *authorization; /* the whole value: "Bearer <credential>" */
 	const char *content_type;
 	const char *idem_key;      /* Idempotency-Key */
+	const char *accept;        /* Accept (GET /changes may stream) */
+	const char *last_event_id; /* Last-Event-ID (feeds) */
 	/* Bytes of the other headers ("name: value\r\n" each), for the header
 	 * size bound; the three above are counted here. */
 	size_t other_header_bytes;
+	/* The request line and headers as on the wire (the server knows it);
+	 * 0: computed from the fields above. */
+	size_t head_bytes;
 	const char *body;          /* body_len bytes, need not be NUL-terminated */
 	size_t body_len;
 	/* The connection's credential memo (server.h), kept by the caller
@@ -70,6 +79,17 @@ struct hf_api_input {
  *   - else the write r->ereq.cmd, to apply into r->ereq.reply. */
 int hf_api_request(struct hf_server *srv, struct hf_arena *arena, const struct hf_api_input *in,
 		   struct hf_req **out /* out */);
+
+/* The steps of hf_api_request one at a time (the body of `in` is not read
+ * by the first two). Each returns HF_ANSWERED (r->status / r->out, r->close)
+ * or HF_SUBMIT (go on; after hf_api_body: submit, as above); hf_api_start
+ * also -1 (out of memory, *out NULL). has_body: the request declares one.
+ * too_large: the body grew past the route's limit and was dropped. The
+ * body is read only during hf_api_body. */
+int hf_api_start(struct hf_server *srv, struct hf_arena *arena, const struct hf_api_input *in,
+		 struct hf_req **out /* out */);
+int hf_api_head(struct hf_req *r, bool has_body);
+int hf_api_body(struct hf_req *r, const char *body, size_t len, bool too_large);
 
 /* Step 4 for a request hf_api_request gave back with HF_SUBMIT, once the
  * caller ran the read (r->ereq.read(&r->ereq, sm, now)) or applied the

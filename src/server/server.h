@@ -2,24 +2,27 @@
  * server.h: the pieces of `holdfast serve` and how a request flows through
  * them (internal to src/server/).
  *
- *   http.c   libmicrohttpd glue: connections, body buffering, limits, the
- *            whole-request timeout, suspend/resume around the engine.
+ *   httpd.c  the HTTP/1.1 connection layer (httpd.h; no bookings): loops,
+ *            framing, deadlines, budgets, park/wake, streams.
+ *   http.c   holdfast's handler on it: per-connection state, framing
+ *            refusals, the park/wake handshake with the engine, answers.
+ *   request.c the request steps (request.h), shared with the fuzz target.
  *   api.c    the routing table (one static array) and each route's work:
  *            build a command, or read the state, or answer locally.
  *   render.c the result -> HTTP table, the error shape, bookings as JSON.
  *   metrics.c the metrics table and the counters behind it.
  *
- * A request's life (every step on a libmicrohttpd worker thread unless
+ * A request's life (every step on the connection's HTTP loop thread unless
  * said otherwise):
- *   1. headers in: route matched, auth checked, body buffered into the
- *      connection's arena (413 past the route's limit).
+ *   1. headers in: route matched, auth checked, body limit set (413 past
+ *      the route's limit on the declared length); the layer reads the body.
  *   2. body complete: parsed into r->ereq.cmd (a write) or r->ereq.read set
- *      (a read); the connection is suspended, THEN the request is submitted
- *      (so the engine's resume can never come before the suspend).
+ *      (a read), and parked: handed to the engine at the end of the loop's
+ *      turn, with the other requests of that turn.
  *   3. engine thread: reads render their JSON into r->out on the sequencer
- *      thread; for every request, done() just resumes the connection.
- *   4. resumed: writes are rendered from the reply (render.c), the
- *      response is queued; after it is sent the arena is reset.
+ *      thread; for every request, done() just wakes the connection's loop.
+ *   4. woken (on the loop): writes are rendered from the reply (render.c),
+ *      the answer is written; once it is out the arena is released.
  * A request that fails before step 2 is answered at once.
  *
  * Ownership: struct hf_req and all it points to live in the connection's
@@ -40,8 +43,8 @@
 #include "server/jsonin.h"
 #include "server/jsonw.h"
 
-struct MHD_Connection;
-struct MHD_Daemon;
+struct hf_httpd;
+struct hf_feeds;
 struct hf_req;
 struct hf_conn;
 
@@ -52,7 +55,8 @@ struct hf_server {
 	struct hf_engine *engine;
 	const struct hf_sm *sm; /* at start; renders ask hf_engine_sm (it may change) */
 	struct hf_auth auth;
-	struct MHD_Daemon *mhd;
+	struct hf_feeds *feeds; /* live feeds and the change log (feed.h); NULL in unit tests */
+	struct hf_httpd *httpd;
 	uint16_t port;          /* bound port (cfg may say 0) */
 	atomic_int_fast64_t in_flight; /* requests between step 2 and the response */
 	atomic_bool stopping;
@@ -120,7 +124,6 @@ struct hf_req {
 	struct hf_server *srv;
 	struct hf_conn *conn;
 	struct hf_arena *arena;   /* the connection's */
-	struct MHD_Connection *mc;
 	int route_index;          /* -1: none */
 	const struct hf_route *route;
 	struct hf_str param;      /* the {id} of the path */
@@ -129,6 +132,10 @@ struct hf_req {
 	uint8_t stage;            /* enum hf_stage */
 	/* headers and query arguments (NULL: absent), set by http.c */
 	const char *authorization, *idem_key, *content_type, *q_limit, *q_after;
+	const char *accept, *last_event_id;
+	/* A feed (enum hf_feed_kind): http.c opens its stream instead of
+	 * answering (the route's prepare set it and returned HF_ANSWERED). */
+	uint8_t feed;
 	uint32_t list_limit;      /* customer lists */
 	uint64_t list_after;
 	uint64_t t0_ns;
@@ -150,6 +157,7 @@ struct hf_req {
 	/* response */
 	uint16_t status;
 	const char *resp_type;    /* NULL: application/json */
+	const char *resp_cache;   /* Cache-Control value; NULL: none (the /ui/ files) */
 	const char *err_code;     /* for the log line */
 	bool retry_after;
 	bool close; /* answer with Connection: close */

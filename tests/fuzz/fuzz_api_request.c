@@ -1,7 +1,7 @@
 /*
  * fuzz_api_request.c: whole requests (method, target, headers, body)
- * through the server's own steps without libmicrohttpd
- * (server/request.h hf_api_request: route, header bound, credentials,
+ * through the server's own steps without sockets
+ * (server/request.h hf_api_request: target decoding, route, header bound, credentials,
  * content type, body, command, prepare), then the fixture's state and the
  * answer's rendering (hf_api_render).
  *
@@ -19,7 +19,7 @@
  * Lines may end in "\r\n"; a NUL in the head ends its line. The target is
  * as on the wire (hf_api_request unescapes %XX and splits "?limit=&after=").
  * Headers read: Authorization, Content-Type, Idempotency-Key (the first of
- * each, names without case, values trimmed as libmicrohttpd does); every
+ * each, names without case, values trimmed as picohttpparser does); every
  * header counts toward the 8 KiB bound. In Authorization, "{admin}" stands
  * for the admin key, "{alice}", "{bob}", "{carol}" for valid tokens of
  * those customers, "{expired}" for alice's token that expired before the
@@ -253,7 +253,7 @@ static void parsed_free(struct parsed *q)
  * codes (NULL-terminated). */
 static const struct {
 	uint16_t status;
-	const char *codes[10];
+	const char *codes[12];
 } status_codes[] = {
 	{200, {NULL}},
 	{201, {NULL}},
@@ -264,7 +264,7 @@ static const struct {
 	{405, {"bad_request", NULL}},
 	{409, {"seats_unavailable", "insufficient_stock", "hold_expired", "hold_not_active",
 	       "invalid_transition", "limit_exceeded", "sale_closed", "idempotency_key_reused",
-	       "already_exists", NULL}},
+	       "already_exists", "orphan_seat", NULL}},
 	{413, {"payload_too_large", NULL}},
 	{415, {"bad_request", NULL}},
 	{431, {"payload_too_large", NULL}},

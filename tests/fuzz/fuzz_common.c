@@ -78,10 +78,11 @@ static const struct hf_item_ref alice_k1_items[] = {{S("I1"), 1, true}};
 static const struct hf_cmd fixture[] = {
 	{.type = HF_CMD_EVENT_CREATE, .admin = true,
 	 .u.event_create = {S("E1"), S("Show"), HF_FUZZ_T0 + 24 * HF_FUZZ_HOUR, 0, 0, 0, 0,
-			    8, e1_seats}},
+			    HF_ORPHAN_ALLOW, 8, e1_seats}},
 	{.type = HF_CMD_EVENT_CREATE, .admin = true,
 	 .u.event_create = {S("E2"), S("Matinee"), HF_FUZZ_T0 + 48 * HF_FUZZ_HOUR, 60, 2,
-			    HF_FUZZ_T0 - HF_FUZZ_HOUR, HF_FUZZ_T0 + 2 * HF_FUZZ_HOUR, 4, e2_seats}},
+			    HF_FUZZ_T0 - HF_FUZZ_HOUR, HF_FUZZ_T0 + 2 * HF_FUZZ_HOUR,
+			    HF_ORPHAN_ALLOW, 4, e2_seats}},
 	{.type = HF_CMD_ITEM_CREATE, .admin = true,
 	 .u.item_create = {S("I1"), S("Mug"), S("merch"), S("A mug."), S("https://x/m.png"),
 			   500, 10}},
@@ -89,13 +90,14 @@ static const struct hf_cmd fixture[] = {
 	 .u.item_create = {S("I2"), S("Poster"), S(""), S(""), S(""), 250, 1}},
 	{.type = HF_CMD_SEATS_BLOCK, .admin = true, .u.seats_block = {S("E1"), 1, block_a8}},
 	{.type = HF_CMD_HOLD_CREATE, .customer = S("alice"),
-	 .u.lines = {0, 3600, 2, alice_seats, 1, alice_items}},
+	 .u.lines = {0, 3600, 2, alice_seats, 1, alice_items, {{0}, {0}, {0}, 0}}},
 	{.type = HF_CMD_ORDER_CREATE, .customer = S("bob"),
-	 .u.lines = {0, 0, 1, bob_seats, 1, bob_items}},
+	 .u.lines = {0, 0, 1, bob_seats, 1, bob_items, {{0}, {0}, {0}, 0}}},
 	{.type = HF_CMD_HOLD_CREATE, .customer = S("carol"),
-	 .u.lines = {0, 30, 1, carol_seats, 0, NULL}},
+	 .u.lines = {0, 30, 1, carol_seats, 0, NULL, {{0}, {0}, {0}, 0}}},
 	{.type = HF_CMD_HOLD_CREATE, .customer = S("alice"), .idem_key = S("k1"),
-	 .idem_fingerprint = 42, .u.lines = {0, 0, 0, NULL, 1, alice_k1_items}},
+	 .idem_fingerprint = 42,
+	 .u.lines = {0, 0, 0, NULL, 1, alice_k1_items, {{0}, {0}, {0}, 0}}},
 };
 
 const struct hf_cmd *hf_fuzz_fixture_cmds(uint32_t *n /* out */)

@@ -8,15 +8,14 @@
  * clean 400/413 or a command the rest of the server can log and apply.
  *
  * Input: "<METHOD> <PATH>" up to the first '\n' (NUL-terminated strings,
- * as libmicrohttpd hands them over; a NUL in the line ends it), then the
+ * as routing sees them once decoded; a NUL in the line ends it), then the
  * body. What api.c's hf_api_dispatch does between the two parsers and the
  * engine is repeated here, because dispatch needs a live server (auth,
- * engine, libmicrohttpd connection): the {id} of the path becomes the
+ * engine, connection): the {id} of the path becomes the
  * event, item, hold or order (hf_jsonin_booking_id for h-<n> / o-<n>),
  * admin routes act with the admin key, customer routes with a token for
  * "alice" (a body naming another customer is refused there, 403). The
- * full dispatch would need an entry point without libmicrohttpd
- * (NOTES-fuzz.md asks for one).
+ * full dispatch is fuzz_api_request's.
  *
  * With HF_FUZZ_VERBOSE set in the environment it prints what became of
  * each input (route, parse result, command): a check that seeds reach

@@ -53,7 +53,7 @@ static void script(struct hf_sm *sm)
 	if (base < 0 || base > HF_TIME_MS_MAX)
 		base = HF_FUZZ_T0;
 	struct hf_cmd hold = {.type = HF_CMD_HOLD_CREATE, .customer = S("dave"),
-			      .u.lines = {0, 0, 2, dave_seats, 1, dave_items}};
+			      .u.lines = {0, 0, 2, dave_seats, 1, dave_items, {{0}, {0}, {0}, 0}}};
 	hf_fuzz_apply(sm, base + HF_FUZZ_MIN, &hold, &reply, "script: hold_create");
 	uint64_t hold_id = reply.result == HF_OK ? reply.booking.id : 1;
 
@@ -64,7 +64,7 @@ static void script(struct hf_sm *sm)
 
 	struct hf_cmd buy = {.type = HF_CMD_ORDER_CREATE, .customer = S("erin"),
 			     .idem_key = S("k2"), .idem_fingerprint = 7,
-			     .u.lines = {0, 0, 1, erin_seats, 0, NULL}};
+			     .u.lines = {0, 0, 1, erin_seats, 0, NULL, {{0}, {0}, {0}, 0}}};
 	hf_fuzz_apply(sm, base + 3 * HF_FUZZ_MIN, &buy, &reply, "script: order_create");
 
 	struct hf_cmd cancel = {.type = HF_CMD_ORDER_CANCEL, .admin = true,

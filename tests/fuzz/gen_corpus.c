@@ -401,6 +401,31 @@ static void sequences(void)
 	seq_add(&s, tick(3 * HF_FUZZ_HOUR));
 	seq_end(&s, true);
 
+	/* Choosing seats: an event that refuses single gaps, best available
+	 * (side by side, spread, too few, stranding), late payment. */
+	seq_begin(&s, "seq-choosing");
+	struct hf_cmd strict = event("E4", 6, 900);
+	strict.u.event_create.orphan_rule = HF_ORPHAN_NO_SINGLE_GAPS;
+	seq_add(&s, strict);
+	struct hf_cmd pick = lines(HF_CMD_HOLD_CREATE, "dave", 0, 30, NULL, NULL);
+	pick.u.lines.best = (struct hf_best){str("E4"), {0}, {0}, 2};
+	r = seq_add(&s, pick);
+	h = r->booking.id;
+	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "erin", 0, 0, "E4:2", NULL)); /* strands 1 */
+	pick.u.lines.best.count = 5; /* too few */
+	seq_add(&s, pick);
+	pick.u.lines.best = (struct hf_best){str("E1"), str("A"), str("vip"), 1};
+	seq_add(&s, pick);
+	pick.type = HF_CMD_ORDER_CREATE;
+	pick.u.lines.best = (struct hf_best){str("E2"), {0}, {0}, 2};
+	seq_add(&s, pick);
+	seq_add(&s, tick(2 * HF_FUZZ_MIN));
+	struct hf_cmd late = admin(hold_op(HF_CMD_HOLD_CONFIRM, "", h, 0));
+	late.u.hold_op.accept_late = true;
+	seq_add(&s, late);
+	seq_add(&s, late);
+	seq_end(&s, true);
+
 	/* Every refusal of taking inventory, in the order they are checked. */
 	seq_begin(&s, "seq-refusals");
 	seq_add(&s, lines(HF_CMD_HOLD_CREATE, "dave", 0, 0, "E9:1", NULL));
@@ -796,6 +821,18 @@ static const char *const api_requests[][2] = {
 				  "POST /orders/o-1/cancel\n" ALICE JSON "\n{}" NEXT
 				  "GET /orders/o-1\n" ALICE "\n"},
 	{"authz-expired-hold", "POST /holds/h-2/confirm\nAuthorization: Bearer {carol}\n" JSON "\n{}"},
+	/* choosing seats: best available, the orphan rule, late payment */
+	{"best-available", "POST /holds\n" ALICE JSON "\n{\"best_available\": {\"event\": \"E1\", "
+			   "\"count\": 2, \"section\": \"A\", \"category\": \"vip\"}}"},
+	{"best-available-order", "POST /orders\n" ALICE JSON "\n{\"seats\": [{\"event\": \"E2\", "
+				 "\"seat\": \"2\"}], \"best_available\": {\"event\": \"E2\", \"count\": 1}}"},
+	{"event-orphan-rule", "POST /events\n" ADM JSON "\n{\"id\": \"E9\", \"name\": \"Strict\", "
+			      "\"starts_at\": \"2030-01-01T00:00:00Z\", \"orphan_rule\": \"no_single_gaps\", "
+			      "\"seats\": [{\"id\": \"1\", \"row\": \"A\", \"number\": 1, \"price\": 1}, "
+			      "{\"id\": \"2\", \"row\": \"A\", \"number\": 2, \"price\": 1}]}"},
+	{"late-payment", "POST /admin/clock\n" ADM JSON "\n{\"advance_s\": 7200}" NEXT
+			 "POST /holds/h-2/confirm\n" ADM JSON "\n{\"accept_late\": true}" NEXT
+			 "POST /holds/h-2/confirm\n" ALICE JSON "\n{\"accept_late\": true}"},
 	/* sequences */
 	{"seq-hold-confirm-cancel", "POST /holds\n" ALICE JSON "\n" HOLD_A4 NEXT
 				    "POST /holds/h-4/extend\n" ALICE JSON "\n{\"ttl_s\": 1200}" NEXT

@@ -110,12 +110,14 @@ ROWS = {
     ("POST", "/events"): ("admin", 201, lambda c: ("/events", new_event(c))),
     ("GET", "/events/{id}"): ("public", 200, lambda c: ("/events/ev", None)),
     ("GET", "/events/{id}/seats"): ("public", 200, lambda c: ("/events/ev/seats", None)),
+    ("GET", "/events/{id}/feed"): ("public", 200, lambda c: ("/events/ev/feed", None)),
     ("POST", "/events/{id}/block"): ("admin", 200, lambda c: ("/events/ev/block", {"seats": [c.seat()]})),
     ("POST", "/events/{id}/unblock"): ("admin", 200,
                                        lambda c: ("/events/ev/unblock", {"seats": [c.seat(blocked=True)]})),
     ("POST", "/items"): ("admin", 201, lambda c: ("/items", {"id": c.fresh("item"), "name": "x", "price": 1,
                                                             "stock": 1})),
     ("GET", "/items/{id}"): ("public", 200, lambda c: ("/items/it", None)),
+    ("GET", "/items/{id}/feed"): ("public", 200, lambda c: ("/items/it/feed", None)),
     ("POST", "/items/{id}/restock"): ("admin", 200, lambda c: ("/items/it/restock", {"quantity": 1})),
     ("POST", "/holds"): ("create", 201, lambda c: ("/holds", {"customer": c.owner, **ITEM})),
     ("GET", "/holds/{id}"): ("owned", 200, lambda c: ("/holds/" + c.hold(), None)),
@@ -135,6 +137,11 @@ ROWS = {
     ("POST", "/admin/clock"): ("admin", 200, lambda c: ("/admin/clock", {"advance_s": 1})),
     ("GET", "/metrics"): ("public", 200, lambda c: ("/metrics", None)),
     ("GET", "/health"): ("public", 200, lambda c: ("/health", None)),
+    ("GET", "/changes"): ("admin", 200, lambda c: ("/changes", None)),
+    ("GET", "/events"): ("public", 200, lambda c: ("/events", None)),
+    ("GET", "/ui/"): ("public", 200, lambda c: ("/ui/", None)),
+    ("GET", "/ui/events/{id}"): ("public", 200, lambda c: ("/ui/events/ev", None)),
+    ("GET", "/ui/{file}"): ("public", 200, lambda c: ("/ui/app.js", None)),
     ("POST", "/batch"): ("batch", 200, lambda c: ("/batch", {"ops": [
         {"method": "POST", "path": "/orders", "body": {"customer": c.owner, **ITEM}}]})),
 }
@@ -204,7 +211,10 @@ def send(srv, method, path, body, headers):
     if body is not None:
         data = json.dumps(body)
         h["Content-Type"] = "application/json"
-    return srv.session().request(method, srv.url + path, data=data, headers=h, timeout=30)
+    r = srv.session().request(method, srv.url + path, data=data, headers=h, timeout=30, stream=True)
+    if r.headers.get("Content-Type", "").startswith("text/event-stream"):
+        r.close()  # a feed: its status is the answer (the stream never ends)
+    return r
 
 
 def test_authorization_matrix(holdfast):

@@ -9,7 +9,7 @@ from conftest import BIN
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 CODES = ["bad_request", "unauthorized", "forbidden", "not_found", "seats_unavailable", "insufficient_stock",
          "hold_expired", "hold_not_active", "invalid_transition", "limit_exceeded", "sale_closed",
-         "idempotency_key_reused", "already_exists", "payload_too_large", "overloaded"]
+         "idempotency_key_reused", "already_exists", "payload_too_large", "overloaded", "orphan_seat"]
 
 
 def routes():

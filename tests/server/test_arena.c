@@ -74,11 +74,34 @@ static void test_chunks_not_inherited_by_fork(void **state)
 	hf_arena_free(&a);
 }
 
+/* A released arena holds no chunk; the next arena on this thread takes
+ * the released chunk back instead of allocating one. */
+static void test_release_lends_the_chunk_to_the_thread(void **state)
+{
+	(void)state;
+	struct hf_arena a = {0}, b = {0};
+	void *p = hf_arena_alloc(&a, 100);
+	assert_non_null(p);
+	hf_arena_release(&a);
+	assert_null(a.head);
+	void *q = hf_arena_alloc(&b, 100);
+	assert_ptr_equal(p, q);
+	/* a request bigger than the pooled chunk gets one of its own */
+	hf_arena_release(&b);
+	struct hf_arena c = {0};
+	uint8_t *big = hf_arena_alloc_raw(&c, 100000);
+	assert_non_null(big);
+	memset(big, 1, 100000);
+	hf_arena_free(&c);
+	hf_arena_pool_drain();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alloc_and_reset),
 		cmocka_unit_test(test_chunks_not_inherited_by_fork),
+		cmocka_unit_test(test_release_lends_the_chunk_to_the_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

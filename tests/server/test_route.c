@@ -2,6 +2,7 @@
  * test_route.c: the routing table: every pattern matches what it should,
  * {id} takes exactly one segment, a known path with another method is told
  * apart (405) from an unknown path (404), and the table's rows are sane.
+ * The page's routes (/ui/...) match one segment per {file} or {id} too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -39,7 +40,15 @@ static void test_match(void **state)
 	expect_route("POST", "/holds/h-3/confirm", "/holds/{id}/confirm", "h-3");
 	expect_route("GET", "/customers/al/orders", "/customers/{id}/orders", "al");
 	expect_route("GET", "/metrics", "/metrics", NULL);
+	/* the events' list beside their creation; the seat-map page */
+	expect_route("GET", "/events", "/events", NULL);
+	expect_route("GET", "/ui/", "/ui/", NULL);
+	expect_route("GET", "/ui/events/show-1", "/ui/events/{id}", "show-1");
+	expect_route("GET", "/ui/app.js", "/ui/{file}", "app.js");
 	struct hf_str p;
+	assert_int_equal(hf_route_match("GET", "/ui", &p), -1);
+	assert_int_equal(hf_route_match("GET", "/ui/a/b", &p), -1);
+	assert_int_equal(hf_route_match("POST", "/ui/", &p), -2);
 	assert_int_equal(hf_route_match("GET", "/nowhere", &p), -1);
 	assert_int_equal(hf_route_match("GET", "/events/", &p), -1);
 	assert_int_equal(hf_route_match("GET", "/events//seats", &p), -1);

@@ -300,9 +300,11 @@ struct model_line_item {
 
 struct model_lines {
 	uint32_t n_seats;
-	uint32_t seats[HF_HOLD_SEATS_MAX]; /* seat indices, request order */
+	uint32_t seats[HF_HOLD_SEATS_MAX]; /* seat indices, request order (then the chosen) */
 	uint32_t n_items;
 	struct model_line_item items[HF_HOLD_ITEMS_MAX]; /* merge order */
+	int64_t best_event;                /* best.count > 0: its event, else -1 */
+	bool together;                     /* filled by model_take_check */
 };
 
 /* Hold checks: UNKNOWN_HOLD; NOT_OWNER; HOLD_EXPIRED; HOLD_NOT_ACTIVE. */
@@ -328,11 +330,19 @@ static uint8_t model_lines_resolve(struct model *m, const struct hf_cmd *cmd, st
 				   struct model_hold **hold /* out */, struct model_lines *out /* out */)
 {
 	const struct hf_lines *l = &cmd->u.lines;
+	const struct hf_best *best = &l->best;
 	bool on_hold = cmd->type == HF_CMD_HOLD_ADD || cmd->type == HF_CMD_HOLD_REMOVE;
 
-	if (l->n_seats > HF_HOLD_SEATS_MAX || l->n_items > HF_HOLD_ITEMS_MAX)
+	if (l->n_seats > HF_HOLD_SEATS_MAX || l->n_items > HF_HOLD_ITEMS_MAX ||
+	    (uint64_t)l->n_seats + best->count > HF_HOLD_SEATS_MAX)
 		return HF_TOO_MANY_LINES;
 	if (!model_customer_ok(cmd, on_hold))
+		return HF_BAD_REQUEST;
+	if (best->count == 0 && (best->event.len || best->section.len || best->category.len))
+		return HF_BAD_REQUEST;
+	if (best->count > 0 && (on_hold || !model_id_ok(best->event) ||
+				!model_text_ok(best->section, 0, HF_NAME_LEN_MAX) ||
+				!model_text_ok(best->category, 0, HF_NAME_LEN_MAX)))
 		return HF_BAD_REQUEST;
 	for (uint32_t i = 0; i < l->n_seats; i++)
 		if (!model_id_ok(l->seats[i].event) || !model_id_ok(l->seats[i].seat))
@@ -340,7 +350,7 @@ static uint8_t model_lines_resolve(struct model *m, const struct hf_cmd *cmd, st
 	for (uint32_t i = 0; i < l->n_items; i++)
 		if (!model_id_ok(l->items[i].item) || !model_qty_ok(l->items[i].quantity))
 			return HF_BAD_REQUEST;
-	if (l->n_seats == 0 && l->n_items == 0)
+	if (l->n_seats == 0 && l->n_items == 0 && best->count == 0)
 		return HF_BAD_REQUEST;
 	for (uint32_t i = 0; i < l->n_seats; i++)
 		for (uint32_t j = i + 1; j < l->n_seats; j++)
@@ -359,6 +369,14 @@ static uint8_t model_lines_resolve(struct model *m, const struct hf_cmd *cmd, st
 	for (uint32_t i = 0; i < l->n_seats; i++) {
 		if (model_event_find(m, l->seats[i].event) < 0) {
 			model_bad_seat(reply, i);
+			return HF_UNKNOWN_EVENT;
+		}
+	}
+	out->best_event = -1;
+	if (best->count > 0) {
+		out->best_event = model_event_find(m, best->event);
+		if (out->best_event < 0) {
+			model_bad_seat(reply, l->n_seats);
 			return HF_UNKNOWN_EVENT;
 		}
 	}
@@ -400,38 +418,335 @@ static uint8_t model_lines_resolve(struct model *m, const struct hf_cmd *cmd, st
 	return HF_OK;
 }
 
+/* ---- rows, choosing seats, the orphan rule ----------------------------- */
+
+/* A row (sm.h "Rows"): its seats left to right and its rank (the
+ * seat-list index of its first-listed seat). */
+struct model_row {
+	uint32_t n;
+	uint32_t *seat;
+	uint32_t rank;
+};
+
+struct model_rows {
+	uint32_t n;
+	struct model_row *row; /* in rank order */
+	uint32_t *all;
+};
+
+static void model_rows_free(struct model_rows *rs)
+{
+	free(rs->row);
+	free(rs->all);
+}
+
+/* The rows of an event, made from scratch: group the seats by (section,
+ * row) names, order each group by (number, index), cut where a number is
+ * not the previous plus one, sort the pieces by rank. */
+static void model_rows_of(const struct model *m, uint32_t event, struct model_rows *out)
+{
+	const struct model_event *e = &m->events[event];
+	uint32_t n = e->n_seats;
+	out->all = model_alloc((size_t)n * sizeof *out->all);
+	out->row = model_alloc((size_t)n * sizeof *out->row);
+	out->n = 0;
+	bool *done = model_alloc(n);
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		const struct model_seat *a = &m->seats[e->first_seat + i];
+		uint32_t g0 = k;
+		for (uint32_t j = i; j < n; j++) {
+			const struct model_seat *b = &m->seats[e->first_seat + j];
+			if (!done[j] && model_str_eq(a->section, b->section) && model_str_eq(a->row, b->row)) {
+				out->all[k++] = e->first_seat + j;
+				done[j] = true;
+			}
+		}
+		for (uint32_t x = g0 + 1; x < k; x++) { /* insertion sort by (number, index) */
+			uint32_t v = out->all[x], y = x;
+			while (y > g0 && (m->seats[out->all[y - 1]].number > m->seats[v].number ||
+					  (m->seats[out->all[y - 1]].number == m->seats[v].number &&
+					   out->all[y - 1] > v))) {
+				out->all[y] = out->all[y - 1];
+				y--;
+			}
+			out->all[y] = v;
+		}
+		for (uint32_t x = g0; x < k; x++) {
+			bool cut = x == g0 || (int64_t)m->seats[out->all[x]].number !=
+						      (int64_t)m->seats[out->all[x - 1]].number + 1;
+			if (cut)
+				out->row[out->n++] = (struct model_row){0, &out->all[x], UINT32_MAX};
+			struct model_row *r = &out->row[out->n - 1];
+			r->n++;
+			if (out->all[x] < r->rank)
+				r->rank = out->all[x];
+		}
+	}
+	free(done);
+	for (uint32_t x = 1; x < out->n; x++) { /* rows by rank */
+		struct model_row v = out->row[x];
+		uint32_t y = x;
+		while (y > 0 && out->row[y - 1].rank > v.rank) {
+			out->row[y] = out->row[y - 1];
+			y--;
+		}
+		out->row[y] = v;
+	}
+}
+
+/* What choosing sees: "free" is FREE and not taken (named, chosen). */
+struct model_choice {
+	const struct model *m;
+	const struct hf_best *best;
+	bool *taken; /* by seat index */
+};
+
+static bool model_seat_free(const struct model_choice *ch, uint32_t seat)
+{
+	return ch->m->seats[seat].state == HF_SEAT_FREE && !ch->taken[seat];
+}
+
+static bool model_seat_matches(const struct model_choice *ch, uint32_t seat)
+{
+	const struct model_seat *s = &ch->m->seats[seat];
+	return (ch->best->section.len == 0 || model_str_eq(ch->best->section, s->section)) &&
+	       (ch->best->category.len == 0 || model_str_eq(ch->best->category, s->category));
+}
+
+static bool model_usable(const struct model_choice *ch, uint32_t seat)
+{
+	return model_seat_free(ch, seat) && model_seat_matches(ch, seat);
+}
+
+static bool model_strands(const struct model_choice *ch, const struct model_row *r, uint32_t p,
+			  uint32_t c)
+{
+	int64_t sides[2][2] = {{(int64_t)p - 1, (int64_t)p - 2}, {(int64_t)p + c, (int64_t)p + c + 1}};
+	for (int k = 0; k < 2; k++) {
+		int64_t x = sides[k][0], o = sides[k][1];
+		if (x < 0 || x >= r->n || !model_seat_free(ch, r->seat[x]))
+			continue;
+		if (o < 0 || o >= r->n || !model_seat_free(ch, r->seat[o]))
+			return true;
+	}
+	return false;
+}
+
+struct model_pick {
+	bool found, strands;
+	uint32_t row, p;
+	uint64_t dist;
+};
+
+/* Every window of c usable seats, least by (row rank, strands, nearness
+ * to the middle, position); with no_strand, stranding ones do not count. */
+static struct model_pick model_search(const struct model_choice *ch, const struct model_rows *rs,
+				      uint32_t c, bool no_strand)
+{
+	struct model_pick best = {0};
+	for (uint32_t ri = 0; ri < rs->n; ri++) {
+		const struct model_row *r = &rs->row[ri];
+		for (uint32_t p = 0; p + c <= r->n; p++) {
+			bool all = true;
+			for (uint32_t i = 0; all && i < c; i++)
+				all = model_usable(ch, r->seat[p + i]);
+			if (!all)
+				continue;
+			int64_t d = 2 * (int64_t)p + c - r->n;
+			struct model_pick k = {true, model_strands(ch, r, p, c), ri, p,
+					       (uint64_t)(d < 0 ? -d : d)};
+			if (no_strand && k.strands)
+				continue;
+			bool better = !best.found || k.row < best.row ||
+				      (k.row == best.row &&
+				       (k.strands < best.strands ||
+					(k.strands == best.strands &&
+					 (k.dist < best.dist || (k.dist == best.dist && k.p < best.p)))));
+			if (better)
+				best = k;
+		}
+	}
+	return best;
+}
+
+/* Chooses best.count seats (sm.h "Choosing seats") and appends them to ln.
+ * HF_OK or HF_SEATS_UNAVAILABLE (reply->available). */
+static uint8_t model_choose(struct model *m, const struct hf_best *best, struct model_lines *ln,
+			    struct hf_reply *reply)
+{
+	uint32_t ev = (uint32_t)ln->best_event;
+	const struct model_event *e = &m->events[ev];
+	struct model_choice ch = {m, best, model_alloc(m->n_seats)};
+	for (uint32_t i = 0; i < ln->n_seats; i++)
+		ch.taken[ln->seats[i]] = true;
+	uint32_t avail = 0;
+	for (uint32_t s = e->first_seat; s < e->first_seat + e->n_seats; s++)
+		avail += model_usable(&ch, s);
+	uint8_t rc = HF_OK;
+	if (avail < best->count) {
+		reply->available = avail;
+		rc = HF_SEATS_UNAVAILABLE;
+		free(ch.taken);
+		return rc;
+	}
+	struct model_rows rs;
+	model_rows_of(m, ev, &rs);
+	bool rule = e->orphan_rule == HF_ORPHAN_NO_SINGLE_GAPS;
+	bool *chosen = model_alloc(m->n_seats);
+	struct model_pick pk = model_search(&ch, &rs, best->count, rule);
+	ln->together = pk.found;
+	uint32_t rem = best->count;
+	if (!pk.found) {
+		for (uint32_t ri = 0; ri < rs.n && rem > 0; ri++) {
+			const struct model_row *r = &rs.row[ri];
+			for (uint32_t i = 0; i < r->n && rem > 0;) {
+				if (!model_usable(&ch, r->seat[i])) {
+					i++;
+					continue;
+				}
+				uint32_t a = i;
+				while (i < r->n && model_usable(&ch, r->seat[i]))
+					i++;
+				if (i - a > rem)
+					continue;
+				for (uint32_t k = a; k < i; k++)
+					chosen[r->seat[k]] = ch.taken[r->seat[k]] = true;
+				rem -= i - a;
+			}
+		}
+		if (rem > 0) {
+			pk = model_search(&ch, &rs, rem, rule);
+			if (!pk.found)
+				pk = model_search(&ch, &rs, rem, false);
+			HF_ASSERT(pk.found);
+		}
+	}
+	if (rem > 0)
+		for (uint32_t i = 0; i < rem; i++)
+			chosen[rs.row[pk.row].seat[pk.p + i]] = true;
+	for (uint32_t ri = 0; ri < rs.n; ri++)
+		for (uint32_t i = 0; i < rs.row[ri].n; i++)
+			if (chosen[rs.row[ri].seat[i]])
+				ln->seats[ln->n_seats++] = rs.row[ri].seat[i];
+	model_rows_free(&rs);
+	free(chosen);
+	free(ch.taken);
+	return rc;
+}
+
+static bool model_line_new(const struct model_lines *ln, const struct model_hold *hold, uint32_t seat)
+{
+	for (uint32_t i = 0; i < ln->n_seats; i++)
+		if (ln->seats[i] == seat)
+			return !(hold && model_booking_has_seat(&hold->b, seat));
+	return false;
+}
+
+/* The orphan rule (sm.h): the seats the new seats would strand. */
+static uint8_t model_orphans(const struct model *m, const struct model_lines *ln,
+			     const struct model_hold *hold, struct hf_reply *reply)
+{
+	for (uint32_t i = 0; i < ln->n_seats; i++) {
+		uint32_t s = ln->seats[i];
+		if (hold && model_booking_has_seat(&hold->b, s))
+			continue;
+		uint32_t ev = m->seats[s].event;
+		if (m->events[ev].orphan_rule != HF_ORPHAN_NO_SINGLE_GAPS)
+			continue;
+		struct model_rows rs;
+		model_rows_of(m, ev, &rs);
+		for (uint32_t ri = 0; ri < rs.n; ri++) {
+			const struct model_row *r = &rs.row[ri];
+			for (uint32_t at = 0; at < r->n; at++) {
+				if (r->seat[at] != s)
+					continue;
+				for (int dir = -1; dir <= 1; dir += 2) {
+					int64_t x = (int64_t)at + dir, o = (int64_t)at + 2 * dir;
+					if (x < 0 || x >= r->n)
+						continue;
+					uint32_t xs = r->seat[x];
+					if (m->seats[xs].state != HF_SEAT_FREE || model_line_new(ln, hold, xs))
+						continue;
+					bool alone = o < 0 || o >= r->n ||
+						     m->seats[r->seat[o]].state != HF_SEAT_FREE ||
+						     model_line_new(ln, hold, r->seat[o]);
+					bool named = false;
+					for (uint32_t k = 0; k < reply->n_bad_seats; k++)
+						named |= reply->bad_seats[k] == xs;
+					if (alone && !named)
+						model_bad_seat(reply, xs);
+				}
+			}
+		}
+		model_rows_free(&rs);
+	}
+	return reply->n_bad_seats ? HF_ORPHAN_SEAT : HF_OK;
+}
+
 /* Taking inventory: SALE_CLOSED; LIMIT_EXCEEDED; SEATS_UNAVAILABLE;
- * SEATS_BLOCKED; INSUFFICIENT_STOCK. customer is -1 for a customer that
+ * SEATS_BLOCKED; choosing; ORPHAN_SEAT; INSUFFICIENT_STOCK. customer is -1 for a customer that
  * does not exist yet; hold is the hold of HOLD_ADD (its seats are not new).
  * Fills ln->items[].take. */
 static uint8_t model_take_check(struct model *m, const struct hf_cmd *cmd, int64_t customer,
 				const struct model_hold *hold, struct model_lines *ln,
 				struct hf_reply *reply)
 {
-	for (uint32_t i = 0; i < ln->n_seats; i++) {
-		const struct model_event *e = &m->events[m->seats[ln->seats[i]].event];
+	const struct hf_best *best = &cmd->u.lines.best;
+	for (uint32_t i = 0; i <= ln->n_seats; i++) {
+		int64_t ev = i < ln->n_seats ? (int64_t)m->seats[ln->seats[i]].event : ln->best_event;
+		if (ev < 0)
+			continue;
+		const struct model_event *e = &m->events[ev];
 		if (e->sale_opens_at_ms > m->now_ms ||
 		    (e->sale_closes_at_ms != 0 && m->now_ms >= e->sale_closes_at_ms))
 			return HF_SALE_CLOSED;
 	}
 
 	if (cmd->type == HF_CMD_HOLD_CREATE && customer >= 0 &&
-	    model_customer_active_holds(m, (uint32_t)customer) >= HF_CUSTOMER_HOLDS_MAX)
+	    model_customer_active_holds(m, (uint32_t)customer) >= HF_CUSTOMER_HOLDS_MAX) {
+		reply->limit = HF_LIMIT_HOLDS_PER_CUSTOMER;
+		reply->limit_max = HF_CUSTOMER_HOLDS_MAX;
+		reply->limit_current = model_customer_active_holds(m, (uint32_t)customer);
+		reply->limit_requested = 1;
 		return HF_LIMIT_EXCEEDED;
-	for (uint32_t ev = 0; ev < m->n_events; ev++) {
+	}
+	/* Events in the order of their first new seat; the seats to choose
+	 * come last (position n_seats). */
+	for (uint32_t i = 0; i <= ln->n_seats; i++) {
+		int64_t ev;
+		if (i < ln->n_seats) {
+			if (hold && model_booking_has_seat(&hold->b, ln->seats[i]))
+				continue;
+			ev = m->seats[ln->seats[i]].event;
+		} else {
+			ev = ln->best_event;
+			if (ev < 0)
+				continue;
+		}
+		bool seen = false;
+		for (uint32_t k = 0; k < i; k++)
+			seen |= m->seats[ln->seats[k]].event == ev &&
+				!(hold && model_booking_has_seat(&hold->b, ln->seats[k]));
 		uint32_t max = m->events[ev].max_per_customer;
-		if (max == 0)
+		if (seen || max == 0)
 			continue;
-		uint32_t fresh = 0;
-		for (uint32_t i = 0; i < ln->n_seats; i++)
-			if (m->seats[ln->seats[i]].event == ev &&
-			    !(hold && model_booking_has_seat(&hold->b, ln->seats[i])))
+		uint64_t fresh = ln->best_event == ev ? best->count : 0;
+		for (uint32_t k = 0; k < ln->n_seats; k++)
+			if (m->seats[ln->seats[k]].event == ev &&
+			    !(hold && model_booking_has_seat(&hold->b, ln->seats[k])))
 				fresh++;
-		if (fresh == 0)
-			continue;
-		uint32_t have = customer >= 0 ? model_customer_event_seats(m, (uint32_t)customer, ev) : 0;
-		if ((uint64_t)have + fresh > max)
+		uint32_t have = customer >= 0 ? model_customer_event_seats(m, (uint32_t)customer, (uint32_t)ev) : 0;
+		if (have + fresh > max) {
+			reply->limit = HF_LIMIT_SEATS_PER_CUSTOMER;
+			reply->limit_max = max;
+			reply->limit_current = have;
+			reply->limit_requested = (uint32_t)fresh;
+			reply->limit_ref = (uint32_t)ev;
 			return HF_LIMIT_EXCEEDED;
+		}
 	}
 
 	for (uint32_t i = 0; i < ln->n_seats; i++) {
@@ -451,6 +766,12 @@ static uint8_t model_take_check(struct model *m, const struct hf_cmd *cmd, int64
 	}
 	if (reply->n_bad_seats > 0)
 		return HF_SEATS_BLOCKED;
+
+	ln->together = false;
+	if (best->count > 0 && model_choose(m, best, ln, reply) != HF_OK)
+		return HF_SEATS_UNAVAILABLE;
+	if (model_orphans(m, ln, hold, reply) != HF_OK)
+		return HF_ORPHAN_SEAT;
 
 	for (uint32_t i = 0; i < ln->n_items; i++) {
 		struct model_line_item *li = &ln->items[i];
@@ -552,6 +873,7 @@ static void model_event_create(struct model *m, const struct hf_cmd *cmd, struct
 		     model_text_ok(s->category, 0, HF_NAME_LEN_MAX) && model_price_ok(s->price);
 	}
 	if (!ok || ec->n_seats == 0 || ec->hold_ttl_s > m->cfg.hold_lifetime_max_s ||
+	    ec->orphan_rule >= HF_ORPHAN_RULE_COUNT ||
 	    (ec->sale_opens_at_ms != 0 && ec->sale_closes_at_ms != 0 &&
 	     ec->sale_opens_at_ms >= ec->sale_closes_at_ms)) {
 		reply->result = HF_BAD_REQUEST;
@@ -584,6 +906,7 @@ static void model_event_create(struct model *m, const struct hf_cmd *cmd, struct
 	e->sale_closes_at_ms = ec->sale_closes_at_ms;
 	e->hold_ttl_s = ec->hold_ttl_s ? ec->hold_ttl_s : HF_HOLD_TTL_DEFAULT_S;
 	e->max_per_customer = ec->max_per_customer;
+	e->orphan_rule = ec->orphan_rule;
 	e->first_seat = m->n_seats;
 	e->n_seats = ec->n_seats;
 	m->seats = model_grow(m->seats, &m->cap_seats, m->n_seats + ec->n_seats, sizeof *m->seats);
@@ -695,6 +1018,11 @@ static void model_item_restock(struct model *m, const struct hf_cmd *cmd, struct
 	struct model_item *it = &m->items[i];
 	if ((uint64_t)it->available + it->held + it->sold + ir->quantity > HF_STOCK_MAX) {
 		reply->result = HF_LIMIT_EXCEEDED;
+		reply->limit = HF_LIMIT_STOCK_MAX;
+		reply->limit_max = HF_STOCK_MAX;
+		reply->limit_current = it->available + it->held + it->sold;
+		reply->limit_requested = ir->quantity;
+		reply->limit_ref = (uint32_t)i;
 		return;
 	}
 	it->available += ir->quantity;
@@ -756,6 +1084,8 @@ static void model_hold_create(struct model *m, const struct hf_cmd *cmd, struct 
 	model_take(m, &ln, NULL, HF_SEAT_HELD);
 	model_fill_lines(m, &ln, &h->b);
 	model_reply_booking(m, reply, HF_REPLY_HOLD, &h->b);
+	reply->best = cmd->u.lines.best.count > 0;
+	reply->together = ln.together;
 }
 
 static void model_hold_add(struct model *m, const struct hf_cmd *cmd, struct hf_reply *reply)
@@ -887,14 +1217,35 @@ static void model_hold_release(struct model *m, const struct hf_cmd *cmd, struct
 	model_reply_booking(m, reply, HF_REPLY_HOLD, &h->b);
 }
 
+/* A late confirm (sm.h HOLD_CONFIRM): the expired hold's seats must all be
+ * FREE and its item quantities available. */
+static uint8_t model_late_check(struct model *m, const struct model_hold *h, struct hf_reply *reply)
+{
+	for (uint32_t i = 0; i < h->b.n_seats; i++)
+		if (m->seats[h->b.seats[i].seat].state != HF_SEAT_FREE)
+			model_bad_seat(reply, h->b.seats[i].seat);
+	for (uint32_t i = 0; i < h->b.n_items; i++) {
+		const struct model_item *it = &m->items[h->b.items[i].item];
+		if (h->b.items[i].quantity > it->available) {
+			reply->item_short = true;
+			reply->bad_item = h->b.items[i].item;
+			reply->available = it->available;
+			break;
+		}
+	}
+	return reply->n_bad_seats || reply->item_short ? HF_HOLD_EXPIRED : HF_OK;
+}
+
 static void model_hold_confirm(struct model *m, const struct hf_cmd *cmd, struct hf_reply *reply)
 {
-	if (!model_customer_ok(cmd, true)) {
+	const struct hf_hold_op *op = &cmd->u.hold_op;
+	if (!model_customer_ok(cmd, true) || (op->accept_late && !cmd->admin)) {
 		reply->result = HF_BAD_REQUEST;
 		return;
 	}
-	struct model_hold *h = NULL;
-	uint8_t r = model_hold_checks(m, cmd, cmd->u.hold_op.hold, &h);
+	struct model_hold *h = model_hold_find(m, op->hold);
+	bool late = op->accept_late && h && h->b.state == HF_HOLD_EXPIRED_STATE;
+	uint8_t r = late ? model_late_check(m, h, reply) : model_hold_checks(m, cmd, op->hold, &h);
 	if (r != HF_OK) {
 		reply->result = r;
 		return;
@@ -913,15 +1264,21 @@ static void model_hold_confirm(struct model *m, const struct hf_cmd *cmd, struct
 	o->b.n_items = h->b.n_items;
 	memcpy(o->b.items, h->b.items, sizeof o->b.items);
 	for (uint32_t i = 0; i < h->b.n_seats; i++) {
-		HF_ASSERT(m->seats[h->b.seats[i].seat].state == HF_SEAT_HELD);
+		HF_ASSERT(m->seats[h->b.seats[i].seat].state == (late ? HF_SEAT_FREE : HF_SEAT_HELD));
 		m->seats[h->b.seats[i].seat].state = HF_SEAT_SOLD;
 	}
 	for (uint32_t i = 0; i < h->b.n_items; i++) {
 		struct model_item *it = &m->items[h->b.items[i].item];
-		it->held -= h->b.items[i].quantity;
+		if (late)
+			it->available -= h->b.items[i].quantity;
+		else
+			it->held -= h->b.items[i].quantity;
 		it->sold += h->b.items[i].quantity;
 	}
-	model_hold_end(m, h, HF_HOLD_CONFIRMED);
+	if (late)
+		h->b.state = HF_HOLD_CONFIRMED; /* it keeps its ended_seq */
+	else
+		model_hold_end(m, h, HF_HOLD_CONFIRMED);
 	h->b.order = o->b.id;
 	model_reply_booking(m, reply, HF_REPLY_ORDER, &o->b);
 }
@@ -950,6 +1307,8 @@ static void model_order_create(struct model *m, const struct hf_cmd *cmd, struct
 	model_take(m, &ln, NULL, HF_SEAT_SOLD);
 	model_fill_lines(m, &ln, &o->b);
 	model_reply_booking(m, reply, HF_REPLY_ORDER, &o->b);
+	reply->best = cmd->u.lines.best.count > 0;
+	reply->together = ln.together;
 }
 
 /* CANCELED: seats SOLD -> FREE, items sold -> available. */
@@ -1190,6 +1549,7 @@ void model_event_info(const struct model *m, uint32_t event, struct hf_event_inf
 	out->sale_closes_at_ms = e->sale_closes_at_ms;
 	out->hold_ttl_s = e->hold_ttl_s;
 	out->max_per_customer = e->max_per_customer;
+	out->orphan_rule = e->orphan_rule;
 	out->first_seat = e->first_seat;
 	out->n_seats = e->n_seats;
 	for (uint32_t i = e->first_seat; i < e->first_seat + e->n_seats; i++)

@@ -46,6 +46,7 @@ struct model_event {
 	struct hf_str id, name;
 	int64_t starts_at_ms, sale_opens_at_ms, sale_closes_at_ms;
 	uint32_t hold_ttl_s, max_per_customer;
+	uint8_t orphan_rule;
 	uint32_t first_seat, n_seats;
 };
 

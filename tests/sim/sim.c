@@ -80,7 +80,7 @@ static const char *const sim_result_names[HF_RESULT_COUNT] = {
 	"UNKNOWN_ORDER", "NOT_OWNER", "HOLD_EXPIRED", "HOLD_NOT_ACTIVE", "UNKNOWN_EVENT",
 	"UNKNOWN_SEAT", "UNKNOWN_ITEM", "SALE_CLOSED", "LIMIT_EXCEEDED", "SEATS_UNAVAILABLE",
 	"SEATS_BLOCKED", "INSUFFICIENT_STOCK", "STATUS_MISMATCH", "INVALID_TRANSITION",
-	"IDEMPOTENCY_KEY_REUSED",
+	"IDEMPOTENCY_KEY_REUSED", "ORPHAN_SEAT",
 };
 
 static const char *sim_type_name(unsigned t)
@@ -456,10 +456,17 @@ static void gen_tick(struct sim_gen *g, struct hf_cmd *cmd)
 	(void)cmd;
 }
 
-/* Seat specs of a valid event of n seats. */
+/* Seat specs of a valid event of n seats, in one of several layouts (rows
+ * for best available and the orphan rule): sections alternating seat by
+ * seat (every row a single seat), rows of 3 to 10 listed front row first
+ * or back row first, an aisle (a gap in numbering) in each row, one long
+ * row, numbers repeated, and categories by row or by seat. */
 static struct hf_seat_spec *gen_seat_specs(struct sim_gen *g, uint32_t n, bool plain)
 {
 	struct hf_seat_spec *seats = sim_alloc(&g->arena, (size_t)n * sizeof *seats);
+	uint32_t layout = plain ? 0 : rnd(g, 6);
+	uint32_t width = 3 + rnd(g, 8);
+	bool reverse = chance(g, 300), vip_rows = chance(g, 500);
 	for (uint32_t i = 0; i < n; i++) {
 		struct hf_seat_spec *s = &seats[i];
 		if (plain) { /* the maximal event: every seat the same valid spec */
@@ -468,11 +475,37 @@ static struct hf_seat_spec *gen_seat_specs(struct sim_gen *g, uint32_t n, bool p
 			continue;
 		}
 		s->id = sim_fmt(&g->arena, "A-%u", i + 1);
-		s->section = hf_str_c(i % 2 ? "B" : "A");
-		s->row = sim_fmt(&g->arena, "%u", 1 + i / 10);
-		s->category = hf_str_c(chance(g, 200) ? "vip" : "");
-		s->number = (int32_t)(i + 1);
 		s->price = chance(g, 100) ? 0 : 500 + 50 * (int64_t)rnd(g, 400);
+		uint32_t row = i / width, at = i % width;
+		if (reverse)
+			row = (n - 1) / width - row;
+		switch (layout) {
+		case 0: /* the old layout: sections alternate, so no seat has a neighbour */
+			s->section = hf_str_c(i % 2 ? "B" : "A");
+			s->row = sim_fmt(&g->arena, "%u", 1 + i / 10);
+			s->number = (int32_t)(i + 1);
+			break;
+		case 1: /* rows of `width` */
+		case 2:
+			s->section = hf_str_c(row % 4 < 2 ? "A" : "B");
+			s->row = sim_fmt(&g->arena, "%u", 1 + row);
+			s->number = (int32_t)(1 + at);
+			break;
+		case 3: /* an aisle after the third seat */
+			s->section = hf_str_c("A");
+			s->row = sim_fmt(&g->arena, "%u", 1 + row);
+			s->number = (int32_t)(1 + at + (at >= 3));
+			break;
+		case 4: /* one long row, numbers from 0 */
+			s->number = (int32_t)i;
+			break;
+		default: /* numbers repeat now and then */
+			s->row = sim_fmt(&g->arena, "%u", 1 + row);
+			s->number = (int32_t)(1 + at - (at > 0 && chance(g, 150)));
+			break;
+		}
+		bool vip = vip_rows ? row < 2 : chance(g, 200);
+		s->category = hf_str_c(vip ? "vip" : "");
 	}
 	return seats;
 }
@@ -598,6 +631,7 @@ static void gen_event_from(struct sim_gen *g, struct hf_cmd *cmd, const struct s
 		ec->sale_opens_at_ms = g->now + sp->opens_in_s * 1000;
 	if (sp->open_for_s >= 0)
 		ec->sale_closes_at_ms = (ec->sale_opens_at_ms ? ec->sale_opens_at_ms : g->now) + sp->open_for_s * 1000;
+	ec->orphan_rule = chance(g, 400) ? HF_ORPHAN_NO_SINGLE_GAPS : HF_ORPHAN_ALLOW;
 	ec->n_seats = sp->seats;
 	ec->seats = gen_seat_specs(g, sp->seats, false);
 }
@@ -625,6 +659,8 @@ static void gen_event_create(struct sim_gen *g, struct hf_cmd *cmd)
 	}
 	if (chance(g, 180))
 		SIM_PICK(g, gen_event_muts)(g, ec, (struct hf_seat_spec *)ec->seats);
+	if (chance(g, 10))
+		ec->orphan_rule = (uint8_t)(HF_ORPHAN_RULE_COUNT + rnd(g, 250)); /* not a rule */
 }
 
 static void gen_seats_block(struct sim_gen *g, struct hf_cmd *cmd)
@@ -753,6 +789,54 @@ static void gen_item_restock(struct sim_gen *g, struct hf_cmd *cmd)
 	}
 }
 
+/* Best available for HOLD_CREATE and ORDER_CREATE (hold NULL): often
+ * alone, sometimes beside named seats; a section or category of the
+ * event, or one no seat has; counts from 1 to past what is free; and the
+ * invalid shapes (in HOLD_ADD, a count of 0 with an event, an unknown
+ * event, past the seat-line bound). */
+static void gen_best(struct sim_gen *g, struct hf_lines *l, const struct model_hold *hold)
+{
+	const struct model *m = g->m;
+	struct hf_best *b = &l->best;
+	memset(b, 0, sizeof *b);
+	if (hold) {
+		if (chance(g, 10)) {
+			b->event = m->n_events ? m->events[0].id : hf_str_c("E0");
+			b->count = 1;
+		}
+		return;
+	}
+	if (!chance(g, 300))
+		return;
+	int64_t e = gen_event_index(g);
+	uint32_t r = rnd(g, 1000);
+	if (e < 0 || r < 15) {
+		b->event = sim_fmt(&g->arena, "EZ%u", rnd(g, 3));
+		e = -1;
+	} else if (r < 20) {
+		b->event = gen_bad_id(g);
+		e = -1;
+	} else {
+		b->event = m->events[e].id;
+	}
+	r = rnd(g, 1000);
+	b->count = r < 500 ? 1 + rnd(g, 4) : r < 850 ? 1 + rnd(g, 12) : r < 990 ? 20 + rnd(g, 60)
+		 : HF_HOLD_SEATS_MAX + 1 - rnd(g, 3);
+	if (chance(g, 5))
+		b->count = 0; /* with an event named: BAD_REQUEST */
+	if (e >= 0 && chance(g, 250)) {
+		const struct model_event *ev = &m->events[e];
+		b->section = chance(g, 900) ? m->seats[ev->first_seat + rnd(g, ev->n_seats)].section
+					    : hf_str_c("Z");
+	}
+	if (chance(g, 150))
+		b->category = chance(g, 900) ? hf_str_c("vip") : hf_str_c("gold");
+	if (l->n_seats > 0 && chance(g, 700))
+		l->n_seats = 0; /* mostly best available alone */
+	if (l->n_seats == 0 && l->n_items > 0 && chance(g, 500))
+		l->n_items = 0;
+}
+
 /* Lines for HOLD_CREATE, HOLD_ADD (hold given), ORDER_CREATE. */
 static void gen_take_lines(struct sim_gen *g, struct hf_lines *l, const struct model_hold *hold)
 {
@@ -827,6 +911,7 @@ static void gen_take_lines(struct sim_gen *g, struct hf_lines *l, const struct m
 	l->seats = seats;
 	l->n_items = ni;
 	l->items = items;
+	gen_best(g, l, hold);
 }
 
 /* Lines for HOLD_REMOVE: mostly what the hold has. */
@@ -916,6 +1001,20 @@ static void gen_hold_op(struct sim_gen *g, struct hf_cmd *cmd)
 	op->hold = gen_hold_id(g, &h);
 	gen_actor(g, cmd, h ? gen_owner_name(g, h->b.customer) : gen_pool_customer(g));
 	uint32_t lifetime = g->cfg->hold_lifetime_max_s;
+	if (cmd->type == HF_CMD_HOLD_CONFIRM && chance(g, 200)) {
+		/* a late payment: mostly for an expired hold, by the admin */
+		op->accept_late = true;
+		cmd->admin = !chance(g, 100);
+		uint32_t expired = 0;
+		for (uint32_t i = 0; i < g->m->n_holds; i++)
+			expired += g->m->holds[i].b.state == HF_HOLD_EXPIRED_STATE;
+		if (expired > 0 && chance(g, 800)) {
+			uint32_t k = rnd(g, expired);
+			for (uint32_t i = 0; i < g->m->n_holds; i++)
+				if (g->m->holds[i].b.state == HF_HOLD_EXPIRED_STATE && k-- == 0)
+					op->hold = g->m->holds[i].b.id;
+		}
+	}
 	if (cmd->type != HF_CMD_HOLD_EXTEND) {
 		op->ttl_s = chance(g, 100) ? rnd(g, 1000) : 0; /* unused */
 		return;
@@ -1172,9 +1271,9 @@ static void sim_dump_cmd(FILE *f, int64_t now, const struct hf_cmd *c)
 		fprintf(f, " name=");
 		sim_print_str(f, e->name);
 		fprintf(f, " starts=%" PRId64 " ttl_s=%u max_per_customer=%u opens=%" PRId64 " closes=%" PRId64
-			   " n_seats=%u\n",
+			   " orphan_rule=%u n_seats=%u\n",
 			e->starts_at_ms, e->hold_ttl_s, e->max_per_customer, e->sale_opens_at_ms,
-			e->sale_closes_at_ms, e->n_seats);
+			e->sale_closes_at_ms, e->orphan_rule, e->n_seats);
 		for (uint32_t i = 0; i < e->n_seats && i < SIM_DUMP_LINES; i++) {
 			fprintf(f, "    seat[%u] id=", i);
 			sim_print_str(f, e->seats[i].id);
@@ -1226,8 +1325,14 @@ static void sim_dump_cmd(FILE *f, int64_t now, const struct hf_cmd *c)
 	case HF_CMD_HOLD_REMOVE:
 	case HF_CMD_ORDER_CREATE: {
 		const struct hf_lines *l = &c->u.lines;
-		fprintf(f, "    hold=%" PRIu64 " ttl_s=%u n_seats=%u n_items=%u\n", l->hold, l->ttl_s, l->n_seats,
-			l->n_items);
+		fprintf(f, "    hold=%" PRIu64 " ttl_s=%u n_seats=%u n_items=%u best.count=%u best.event=", l->hold,
+			l->ttl_s, l->n_seats, l->n_items, l->best.count);
+		sim_print_str(f, l->best.event);
+		fprintf(f, " best.section=");
+		sim_print_str(f, l->best.section);
+		fprintf(f, " best.category=");
+		sim_print_str(f, l->best.category);
+		fputc('\n', f);
 		for (uint32_t i = 0; i < l->n_seats && i < SIM_DUMP_LINES; i++) {
 			fprintf(f, "    seat[%u] ", i);
 			sim_print_str(f, l->seats[i].event);
@@ -1245,7 +1350,8 @@ static void sim_dump_cmd(FILE *f, int64_t now, const struct hf_cmd *c)
 	case HF_CMD_HOLD_EXTEND:
 	case HF_CMD_HOLD_RELEASE:
 	case HF_CMD_HOLD_CONFIRM:
-		fprintf(f, "    hold=%" PRIu64 " ttl_s=%u\n", c->u.hold_op.hold, c->u.hold_op.ttl_s);
+		fprintf(f, "    hold=%" PRIu64 " ttl_s=%u accept_late=%d\n", c->u.hold_op.hold, c->u.hold_op.ttl_s,
+			c->u.hold_op.accept_late);
 		break;
 	case HF_CMD_ORDER_CANCEL:
 	case HF_CMD_ORDER_STATUS:
@@ -1275,10 +1381,12 @@ static void sim_dump_booking(FILE *f, const struct hf_booking *b)
 
 static void sim_dump_reply(FILE *f, const char *who, const struct hf_reply *r)
 {
-	fprintf(f, "  %s: %s (%u) kind=%u replayed=%d index=%u bad_item=%u available=%u current_status=%u"
+	fprintf(f, "  %s: %s (%u) kind=%u replayed=%d best=%d together=%d item_short=%d index=%u bad_item=%u"
+		   " available=%u current_status=%u limit=%u max=%u current=%u requested=%u ref=%u"
 		   " bad_seats(%u):",
-		who, sim_result_name(r->result), r->result, r->kind, r->replayed, r->index, r->bad_item,
-		r->available, r->current_status, r->n_bad_seats);
+		who, sim_result_name(r->result), r->result, r->kind, r->replayed, r->best, r->together,
+		r->item_short, r->index, r->bad_item, r->available, r->current_status, r->limit, r->limit_max,
+		r->limit_current, r->limit_requested, r->limit_ref, r->n_bad_seats);
 	for (uint32_t i = 0; i < r->n_bad_seats && i < HF_HOLD_SEATS_MAX; i++)
 		fprintf(f, " %u", r->bad_seats[i]);
 	fputc('\n', f);
@@ -1347,14 +1455,22 @@ static bool sim_reply_diff(const struct hf_reply *a, const struct hf_reply *b, c
 	SIM_FIELD(result);
 	SIM_FIELD(kind);
 	SIM_FIELD(replayed);
+	SIM_FIELD(best);
+	SIM_FIELD(together);
+	SIM_FIELD(item_short);
+	SIM_FIELD(limit);
+	SIM_FIELD(limit_max);
+	SIM_FIELD(limit_current);
+	SIM_FIELD(limit_requested);
+	SIM_FIELD(limit_ref);
 	if (a->kind == HF_REPLY_EVENT || a->kind == HF_REPLY_ITEM)
 		SIM_FIELD(index);
 	SIM_FIELD(n_bad_seats);
 	for (uint32_t i = 0; i < a->n_bad_seats && i < HF_HOLD_SEATS_MAX; i++)
 		SIM_FIELD(bad_seats[i]);
-	if (a->result == HF_UNKNOWN_ITEM || a->result == HF_INSUFFICIENT_STOCK)
+	if (a->result == HF_UNKNOWN_ITEM || a->result == HF_INSUFFICIENT_STOCK || a->item_short)
 		SIM_FIELD(bad_item);
-	if (a->result == HF_INSUFFICIENT_STOCK)
+	if (a->result == HF_INSUFFICIENT_STOCK || a->item_short || a->result == HF_SEATS_UNAVAILABLE)
 		SIM_FIELD(available);
 	if (a->result == HF_STATUS_MISMATCH || a->result == HF_INVALID_TRANSITION)
 		SIM_FIELD(current_status);
@@ -1388,7 +1504,8 @@ static const char *sim_cmd_diff(const struct hf_cmd *a, const struct hf_cmd *b)
 		if (sim_str_diff(x->id, y->id) || sim_str_diff(x->name, y->name) ||
 		    x->starts_at_ms != y->starts_at_ms || x->hold_ttl_s != y->hold_ttl_s ||
 		    x->max_per_customer != y->max_per_customer || x->sale_opens_at_ms != y->sale_opens_at_ms ||
-		    x->sale_closes_at_ms != y->sale_closes_at_ms || x->n_seats != y->n_seats)
+		    x->sale_closes_at_ms != y->sale_closes_at_ms || x->n_seats != y->n_seats ||
+		    x->orphan_rule != y->orphan_rule)
 			return "event_create";
 		for (uint32_t i = 0; i < x->n_seats; i++) {
 			const struct hf_seat_spec *s = &x->seats[i], *t = &y->seats[i];
@@ -1429,6 +1546,9 @@ static const char *sim_cmd_diff(const struct hf_cmd *a, const struct hf_cmd *b)
 		const struct hf_lines *x = &a->u.lines, *y = &b->u.lines;
 		if (x->hold != y->hold || x->ttl_s != y->ttl_s || x->n_seats != y->n_seats || x->n_items != y->n_items)
 			return "lines";
+		if (sim_str_diff(x->best.event, y->best.event) || sim_str_diff(x->best.section, y->best.section) ||
+		    sim_str_diff(x->best.category, y->best.category) || x->best.count != y->best.count)
+			return "lines.best";
 		for (uint32_t i = 0; i < x->n_seats; i++)
 			if (sim_str_diff(x->seats[i].event, y->seats[i].event) ||
 			    sim_str_diff(x->seats[i].seat, y->seats[i].seat))
@@ -1442,7 +1562,8 @@ static const char *sim_cmd_diff(const struct hf_cmd *a, const struct hf_cmd *b)
 	case HF_CMD_HOLD_EXTEND:
 	case HF_CMD_HOLD_RELEASE:
 	case HF_CMD_HOLD_CONFIRM:
-		if (a->u.hold_op.hold != b->u.hold_op.hold || a->u.hold_op.ttl_s != b->u.hold_op.ttl_s)
+		if (a->u.hold_op.hold != b->u.hold_op.hold || a->u.hold_op.ttl_s != b->u.hold_op.ttl_s ||
+		    a->u.hold_op.accept_late != b->u.hold_op.accept_late)
 			return "hold_op";
 		return NULL;
 	case HF_CMD_ORDER_CANCEL:
@@ -1463,7 +1584,7 @@ struct sim_totals {
 	uint64_t replayed[HF_CMD_TYPE_COUNT];
 	uint64_t commands, seeds, retries, snapshots, shadow_commands, replay_commands, views;
 	uint64_t expired, recycled, raw_bad_type, direct;
-	uint64_t scenarios[32];
+	uint64_t scenarios[64];
 	/* high-water marks of the capacities the model cannot mirror */
 	uint32_t peak_lines, peak_string_bytes, peak_idem_entries;
 	/* seeds per profile */
@@ -1476,6 +1597,7 @@ struct sim_before {
 	int order_status; /* of the order the command names, or -1 */
 	bool expires_now; /* an active hold expires exactly at the command's now */
 	bool hold_empty;  /* the hold the command names exists and has no lines */
+	bool hold_expired; /* ... and is expired (or expires as the command applies) */
 };
 
 struct sim {
@@ -1643,6 +1765,7 @@ static void sim_views(struct sim *s, const struct hf_sm *sm, bool main_sm)
 		SIM_EV(sale_closes_at_ms);
 		SIM_EV(hold_ttl_s);
 		SIM_EV(max_per_customer);
+		SIM_EV(orphan_rule);
 		SIM_EV(first_seat);
 		SIM_EV(n_seats);
 		SIM_EV(count[0]);
@@ -1922,9 +2045,12 @@ static void sim_before_capture(struct sim *s, const struct hf_cmd *cmd)
 		if (id >= 1 && id <= m->n_orders)
 			b->order_status = m->orders[id - 1].b.state;
 	}
+	b->hold_expired = false;
 	if (cmd->type == HF_CMD_HOLD_CONFIRM) {
 		const struct model_hold *h = model_hold_get(m, cmd->u.hold_op.hold);
 		b->hold_empty = h && h->b.n_seats == 0 && h->b.n_items == 0;
+		b->hold_expired = h && (h->b.state == HF_HOLD_EXPIRED_STATE ||
+					(h->b.state == HF_HOLD_ACTIVE && h->b.expires_at_ms <= s->now));
 	}
 	for (uint32_t i = 0; i < m->n_holds; i++)
 		if (m->holds[i].b.state == HF_HOLD_ACTIVE && m->holds[i].b.expires_at_ms == s->now)
@@ -2102,6 +2228,61 @@ static bool sc_big_hold(const struct sim *s, const struct hf_cmd *c, const struc
 	       !r->replayed && (r->booking.n_seats >= 30 || r->booking.n_items >= 10);
 }
 
+static bool sc_best_together(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	(void)c;
+	return r->result == HF_OK && r->best && r->together && !r->replayed &&
+	       c->u.lines.best.count >= 2;
+}
+static bool sc_best_apart(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	(void)c;
+	return r->result == HF_OK && r->best && !r->together && !r->replayed;
+}
+static bool sc_best_filtered(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return r->result == HF_OK && r->best && !r->replayed &&
+	       (c->u.lines.best.section.len || c->u.lines.best.category.len);
+}
+static bool sc_best_short(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return sim_is_take(c->type) && c->u.lines.best.count && r->result == HF_SEATS_UNAVAILABLE &&
+	       r->n_bad_seats == 0;
+}
+static bool sc_orphan(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	(void)c;
+	return r->result == HF_ORPHAN_SEAT;
+}
+static bool sc_orphan_best(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return r->result == HF_ORPHAN_SEAT && sim_is_take(c->type) && c->u.lines.best.count;
+}
+static bool sc_late_ok(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	return c->type == HF_CMD_HOLD_CONFIRM && c->u.hold_op.accept_late && r->result == HF_OK &&
+	       !r->replayed && s->before.hold_expired;
+}
+static bool sc_late_refused(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	return c->type == HF_CMD_HOLD_CONFIRM && c->u.hold_op.accept_late &&
+	       r->result == HF_HOLD_EXPIRED && (r->n_bad_seats || r->item_short);
+}
+static bool sc_limit_details(const struct sim *s, const struct hf_cmd *c, const struct hf_reply *r)
+{
+	(void)s;
+	(void)c;
+	return r->result == HF_LIMIT_EXCEEDED && r->limit == HF_LIMIT_SEATS_PER_CUSTOMER &&
+	       r->limit_current > 0;
+}
+
 /* The scenarios: name, recogniser (run after the replies agreed). */
 static const struct sim_scenario {
 	const char *name;
@@ -2134,6 +2315,15 @@ static const struct sim_scenario {
 	{"admin acted on a customer's hold/order without naming one", sc_admin_for_customer},
 	{"retry after its key was forgotten: applied again", sc_retry_after_forgotten},
 	{"a booking total >= 10^6 * HF_PRICE_MAX", sc_huge_total},
+	{"best available: side by side (2 or more)", sc_best_together},
+	{"best available: not side by side", sc_best_apart},
+	{"best available: with a section or category", sc_best_filtered},
+	{"best available refused: fewer matching seats free", sc_best_short},
+	{"refused: would strand a single seat", sc_orphan},
+	{"best available refused: every choice strands a seat", sc_orphan_best},
+	{"late payment: an expired hold confirmed", sc_late_ok},
+	{"late payment refused: seats or stock taken since", sc_late_refused},
+	{"limit_exceeded names seats the customer already has", sc_limit_details},
 };
 #define SIM_SCENARIOS (sizeof sim_scenarios / sizeof sim_scenarios[0])
 

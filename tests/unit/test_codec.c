@@ -526,13 +526,16 @@ static void test_cmd_lines(void **state)
 					HF_CMD_ORDER_CREATE};
 	for (size_t t = 0; t < sizeof(types); t++) {
 		struct hf_cmd c = cmd_base(types[t]);
-		c.u.lines = (struct hf_lines){7, 120, 2, seats, 3, items};
+		c.u.lines = (struct hf_lines){7, 120, 2, seats, 3, items, {{0}, {0}, {0}, 0}};
 		check_cmd_roundtrip(&c, true);
-		c.u.lines = (struct hf_lines){0, 0, 0, NULL, 1, items};
+		c.u.lines.best = (struct hf_best){hf_str_c("show-1"), hf_str_c("Stalls"), hf_str_c("vip"), 4};
 		check_cmd_roundtrip(&c, true);
-		c.u.lines = (struct hf_lines){UINT64_MAX, UINT32_MAX, 1, seats, 0, NULL};
+		c.u.lines = (struct hf_lines){0, 0, 0, NULL, 1, items, {{0}, {0}, {0}, 0}};
 		check_cmd_roundtrip(&c, true);
-		c.u.lines = (struct hf_lines){0, 0, 0, NULL, 0, NULL};
+		c.u.lines = (struct hf_lines){UINT64_MAX, UINT32_MAX, 1, seats, 0, NULL,
+					      {hf_str_c("e"), {0}, {0}, UINT32_MAX}};
+		check_cmd_roundtrip(&c, true);
+		c.u.lines = (struct hf_lines){0, 0, 0, NULL, 0, NULL, {{0}, {0}, {0}, 0}};
 		check_cmd_roundtrip(&c, true);
 	}
 }
@@ -550,8 +553,13 @@ static void test_cmd_lines_maximal(void **state)
 	struct hf_cmd c = cmd_base(HF_CMD_ORDER_CREATE);
 	c.customer = id;
 	c.idem_key = id;
-	c.u.lines = (struct hf_lines){0, 0, HF_HOLD_SEATS_MAX, seats, HF_HOLD_ITEMS_MAX, items};
+	struct hf_str name = str_fill('n', HF_NAME_LEN_MAX);
+	c.u.lines = (struct hf_lines){0, 0, HF_HOLD_SEATS_MAX, seats, HF_HOLD_ITEMS_MAX, items,
+				      {id, name, name, UINT32_MAX}};
 	check_cmd_roundtrip(&c, false);
+	c.u.lines.best.section = str_fill('n', HF_NAME_LEN_MAX + 1);
+	assert_int_equal(hf_cmd_encoded_size(&c), 0);
+	c.u.lines.best.section = name;
 	c.u.lines.n_seats = HF_HOLD_SEATS_MAX + 1;
 	assert_int_equal(hf_cmd_encoded_size(&c), 0);
 	c.u.lines.n_seats = HF_HOLD_SEATS_MAX;
@@ -564,9 +572,9 @@ static void test_cmd_hold_and_order_ops(void **state)
 	(void)state;
 	for (uint8_t t = HF_CMD_HOLD_EXTEND; t <= HF_CMD_HOLD_CONFIRM; t++) {
 		struct hf_cmd c = cmd_base(t);
-		c.u.hold_op = (struct hf_hold_op){42, 600};
+		c.u.hold_op = (struct hf_hold_op){42, 600, false};
 		check_cmd_roundtrip(&c, true);
-		c.u.hold_op = (struct hf_hold_op){UINT64_MAX, UINT32_MAX};
+		c.u.hold_op = (struct hf_hold_op){UINT64_MAX, UINT32_MAX, true};
 		check_cmd_roundtrip(&c, true);
 	}
 	for (uint8_t t = HF_CMD_ORDER_CANCEL; t <= HF_CMD_ORDER_STATUS; t++) {
@@ -596,6 +604,7 @@ static void test_cmd_deterministic(void **state)
 	a.idem_fingerprint = b.idem_fingerprint = 5;
 	a.u.hold_op.hold = b.u.hold_op.hold = 3;
 	a.u.hold_op.ttl_s = b.u.hold_op.ttl_s = 60;
+	a.u.hold_op.accept_late = b.u.hold_op.accept_late = false;
 	uint8_t ba[128], bb[128];
 	int64_t na = hf_cmd_encode(&a, ba, sizeof(ba));
 	int64_t nb = hf_cmd_encode(&b, bb, sizeof(bb));
@@ -624,6 +633,10 @@ static void test_cmd_deterministic(void **state)
 	ra->bad_item = rb->bad_item = 0;
 	ra->available = rb->available = 0;
 	ra->current_status = rb->current_status = 0;
+	ra->best = rb->best = ra->together = rb->together = ra->item_short = rb->item_short = false;
+	ra->limit = rb->limit = 0;
+	ra->limit_max = rb->limit_max = ra->limit_current = rb->limit_current = 0;
+	ra->limit_requested = rb->limit_requested = ra->limit_ref = rb->limit_ref = 0;
 	uint8_t xa[HF_REPLY_BYTES_MAX], xb[HF_REPLY_BYTES_MAX];
 	na = hf_reply_encode(ra, xa, sizeof(xa));
 	nb = hf_reply_encode(rb, xb, sizeof(xb));
@@ -715,6 +728,9 @@ static void test_reply_maximal(void **state)
 	r->bad_item = UINT32_MAX;
 	r->available = UINT32_MAX;
 	r->current_status = 255;
+	r->best = r->together = r->item_short = true;
+	r->limit = HF_LIMIT_KIND_COUNT - 1;
+	r->limit_max = r->limit_current = r->limit_requested = r->limit_ref = UINT32_MAX;
 	struct hf_booking *b = &r->booking;
 	b->id = UINT64_MAX;
 	b->customer = UINT32_MAX;
@@ -733,7 +749,11 @@ static void test_reply_maximal(void **state)
 	b->fees = -1;
 	check_reply_roundtrip(r);
 	uint8_t buf[HF_REPLY_BYTES_MAX];
-	assert_true(hf_reply_encode(r, buf, sizeof(buf)) == 2890);
+	assert_true(hf_reply_encode(r, buf, sizeof(buf)) == 2907);
+	/* A limit kind past the table is not encodable. */
+	r->limit = HF_LIMIT_KIND_COUNT;
+	assert_true(hf_reply_encode(r, buf, sizeof(buf)) == -1);
+	r->limit = 0;
 
 	/* Counts above the arrays are not encodable. */
 	r->n_bad_seats = HF_HOLD_SEATS_MAX + 1;
@@ -777,7 +797,7 @@ static void test_cmd_rejects(void **state)
 	(void)state;
 	struct hf_item_ref items[1] = {{hf_str_c("mug"), 2, true}};
 	struct hf_cmd c = cmd_base(HF_CMD_HOLD_CREATE);
-	c.u.lines = (struct hf_lines){0, 60, 0, NULL, 1, items};
+	c.u.lines = (struct hf_lines){0, 60, 0, NULL, 1, items, {{0}, {0}, {0}, 0}};
 	uint8_t good[256], bad[256];
 	int64_t n = hf_cmd_encode(&c, good, sizeof(good));
 	assert_true(n > 0);
@@ -788,7 +808,9 @@ static void test_cmd_rejects(void **state)
 	memcpy(bad, good, len);
 	bad[0] = 0;
 	assert_true(decode_bytes(bad, len) == -1);
-	bad[0] = 2;
+	bad[0] = 1; /* version 1 had no best available: not read */
+	assert_true(decode_bytes(bad, len) == -1);
+	bad[0] = 3;
 	assert_true(decode_bytes(bad, len) == -1);
 	/* Type: NONE and past the table. */
 	memcpy(bad, good, len);
@@ -806,14 +828,16 @@ static void test_cmd_rejects(void **state)
 	assert_true(decode_bytes(bad, len) == -1);
 	bad[2] = 0x81;
 	assert_true(decode_bytes(bad, len) == -1);
-	/* The bool partial is the last byte. */
+	/* The bool partial is the last byte before best available (three
+	 * empty strings and a u32: 10 bytes). */
+	enum { PARTIAL = 11 };
 	memcpy(bad, good, len);
-	assert_int_equal(bad[len - 1], 1);
-	bad[len - 1] = 0;
+	assert_int_equal(bad[len - PARTIAL], 1);
+	bad[len - PARTIAL] = 0;
 	assert_true(decode_bytes(bad, len) == n);
-	bad[len - 1] = 2;
+	bad[len - PARTIAL] = 2;
 	assert_true(decode_bytes(bad, len) == -1);
-	bad[len - 1] = 0xff;
+	bad[len - PARTIAL] = 0xff;
 	assert_true(decode_bytes(bad, len) == -1);
 	/* A string length longer than the input. */
 	memcpy(bad, good, len);
@@ -844,11 +868,13 @@ static void test_cmd_rejects(void **state)
 	assert_true(decode_bytes(bad, len) == -1);
 	put32(bad + BODY + 12, UINT32_MAX);
 	assert_true(decode_bytes(bad, len) == -1);
-	/* n_items (at BODY + 16): 0 leaves bytes unconsumed (fine: consumed
-	 * is shorter), 2 and huge are refused. */
+	/* n_items (at BODY + 16): 0 makes the item's bytes read as best
+	 * available, leaving bytes unconsumed (fine: consumed is shorter);
+	 * 2 and huge are refused. */
 	memcpy(bad, good, len);
 	put32(bad + BODY + 16, 0);
-	assert_true(decode_bytes(bad, len) == BODY + 20);
+	int64_t shorter = decode_bytes(bad, len);
+	assert_true(shorter > BODY + 20 && shorter < (int64_t)len);
 	put32(bad + BODY + 16, 2);
 	assert_true(decode_bytes(bad, len) == -1);
 	put32(bad + BODY + 16, 0x80000000u);
@@ -919,7 +945,9 @@ static void test_reply_rejects(void **state)
 	size_t len = (size_t)n;
 	/* Header: version, result, kind, flags. */
 	memcpy(bad, good, len);
-	bad[0] = 2;
+	bad[0] = 1;
+	assert_true(hf_reply_decode(bad, len, r) == -1);
+	bad[0] = 3;
 	assert_true(hf_reply_decode(bad, len, r) == -1);
 	memcpy(bad, good, len);
 	bad[1] = HF_RESULT_COUNT;
@@ -928,19 +956,22 @@ static void test_reply_rejects(void **state)
 	bad[2] = HF_REPLY_ORDER + 1;
 	assert_true(hf_reply_decode(bad, len, r) == -1);
 	memcpy(bad, good, len);
-	bad[3] = 2;
+	bad[3] = 0x10;
 	assert_true(hf_reply_decode(bad, len, r) == -1);
 	bad[3] = 1;
 	assert_true(hf_reply_decode(bad, len, r) == n);
 	assert_true(r->replayed);
+	bad[3] = 0x0e;
+	assert_true(hf_reply_decode(bad, len, r) == n);
+	assert_true(!r->replayed && r->best && r->together && r->item_short);
 	/* n_bad_seats (offset 8) above the array, even with bytes behind it. */
 	uint8_t *big = calloc(1, 8192);
 	assert_non_null(big);
 	memcpy(big, good, 8);
 	put32(big + 8, HF_HOLD_SEATS_MAX + 1);
 	assert_true(hf_reply_decode(big, 8192, r) == -1);
-	/* Booking counts: n_seats at 4+4+4+4+4+1 + 8+4+1+8+8+8 = 58. */
-	enum { N_SEATS = 21 + 37 };
+	/* Booking counts: n_seats at 4+4+4+4+4+1 + 1+4+4+4+4 + 8+4+1+8+8+8 = 75. */
+	enum { N_SEATS = 21 + 17 + 37 };
 	memcpy(bad, good, len);
 	put32(bad + N_SEATS, HF_HOLD_SEATS_MAX + 1);
 	assert_true(hf_reply_decode(bad, len, r) == -1);
@@ -1061,7 +1092,7 @@ static void rand_cmd(uint64_t *s, struct hf_cmd *c, struct rand_store *st)
 	case HF_CMD_HOLD_EXTEND:
 	case HF_CMD_HOLD_RELEASE:
 	case HF_CMD_HOLD_CONFIRM:
-		c->u.hold_op = (struct hf_hold_op){rng_next(s), (uint32_t)rng_next(s)};
+		c->u.hold_op = (struct hf_hold_op){rng_next(s), (uint32_t)rng_next(s), rng_next(s) % 2};
 		break;
 	case HF_CMD_ORDER_CANCEL:
 	case HF_CMD_ORDER_STATUS:
