@@ -56,6 +56,11 @@ const struct hf_sm *hf_engine_sm(const struct hf_engine *e)
 	return e->ops->sm(e);
 }
 
+int64_t hf_engine_test_clock_ms(struct hf_engine *e)
+{
+	return e->ops->test_clock_ms ? e->ops->test_clock_ms(e) : -1;
+}
+
 int hf_engine_token_secret(const struct hf_engine *e, uint8_t *out)
 {
 	return e->ops->token_secret ? e->ops->token_secret(e, out) : -1;

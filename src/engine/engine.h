@@ -149,6 +149,12 @@ void hf_engine_stats(struct hf_engine *e, struct hf_engine_stats *out);
 #define HF_ENGINE_SM_RETIRED_S 60
 const struct hf_sm *hf_engine_sm(const struct hf_engine *e);
 
+/* With test_clock: the test clock now, when the engine shares it between
+ * processes (postgres: read from the database, so a move by any process
+ * shows at once); -1 when the engine's clock is the caller's to track
+ * (embedded: what hf_engine_clock_advance returned). Any thread. */
+int64_t hf_engine_test_clock_ms(struct hf_engine *e);
+
 /* The customer-token secret when the engine keeps one that every process
  * in front of its store shares (postgres): copies HF_ENGINE_SECRET_BYTES
  * into out and returns 0. -1: the engine keeps none (embedded: the server

@@ -5,7 +5,8 @@
  * with a struct hf_engine (so a pointer to it is a pointer to its base).
  *
  * Engines: embedded (embedded.c: sequencer + write-ahead log), postgres
- * (postgres.c). token_secret may be NULL (the engine keeps none).
+ * (postgres.c). token_secret and test_clock_ms may be NULL (the engine
+ * keeps no secret; its test clock is not shared).
  */
 #ifndef HF_ENGINE_ENGINE_IMPL_H
 #define HF_ENGINE_ENGINE_IMPL_H
@@ -20,6 +21,7 @@ struct hf_engine_ops {
 	const struct hf_sm *(*sm)(const struct hf_engine *e);
 	void (*close)(struct hf_engine *e);
 	int (*token_secret)(const struct hf_engine *e, uint8_t *out);
+	int64_t (*test_clock_ms)(struct hf_engine *e);
 };
 
 struct hf_engine {

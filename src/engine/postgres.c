@@ -22,6 +22,9 @@
  *          COMMIT. Only after the commit returns are the requests done.
  *     A batch of reads only catches up (one round trip, no lock) and runs
  *     the reads: they see every write acknowledged before they began.
+ *     Before taking a batch the thread waits up to GATHER_US for as many
+ *     requests as the last one had (closed-loop clients it just answered
+ *     send their next), so lock turns between processes stay full.
  *   - Nothing but the head row is locked, always first: no deadlock, no
  *     serialization failure at READ COMMITTED. Any error (lost connection
  *     included) drops the connection; a batch that failed before this
@@ -46,7 +49,9 @@
  *     have left it elsewhere: `dirty`).
  *   - done is called for a write only after its transaction committed.
  *   - Only the engine thread touches conn, sm (but for immutable names),
- *     pos and the due heap; q_* under q_mu, st under st_mu.
+ *     pos and the due heap; q_* under q_mu, st under st_mu. sm_shown (what
+ *     hf_engine_sm hands out) changes only when a rebuild replaces sm; the
+ *     replaced state is freed HF_ENGINE_SM_RETIRED_S later.
  */
 #include "engine/postgres.h"
 
@@ -375,6 +380,10 @@ struct pg {
 	bool closing;
 	pthread_t thread;
 
+	/* A second connection for hf_engine_test_clock_ms (HTTP threads),
+	 * under side_mu. */
+	pthread_mutex_t side_mu;
+	PGconn *side;
 	atomic_bool down;
 	atomic_int_fast64_t test_now_ms; /* last known shared test clock */
 	pthread_mutex_t st_mu;
@@ -617,12 +626,11 @@ static void drop_conn(struct pg *e)
 	atomic_store(&e->down, true);
 }
 
-/* Connects and prepares the hot statements; pipeline mode on. */
-static int connect_db(struct pg *e, char *err, size_t err_cap)
+/* A session as the engine wants it, or NULL with err. */
+static PGconn *open_conn(struct pg *e, char *err, size_t err_cap)
 {
 	const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
 	const char *vals[] = {"5", "holdfast", e->url, NULL};
-	e->last_connect_mono_ms = mono_ms();
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		snprintf(err, err_cap, "cannot connect to the database: %s",
@@ -631,7 +639,7 @@ static int connect_db(struct pg *e, char *err, size_t err_cap)
 		while (l && (err[l - 1] == '\n' || err[l - 1] == ' '))
 			err[--l] = 0;
 		PQfinish(c);
-		return -1;
+		return NULL;
 	}
 	PQsetNoticeProcessor(c, on_notice, e);
 	char m[512];
@@ -640,10 +648,17 @@ static int connect_db(struct pg *e, char *err, size_t err_cap)
 	    !exec_ok(c, "SET client_min_messages = warning", m, sizeof m)) {
 		snprintf(err, err_cap, "session setup: %s", m);
 		PQfinish(c);
-		return -1;
+		return NULL;
 	}
-	e->conn = c;
-	return 0;
+	return c;
+}
+
+/* Connects the engine's own session (prepare_all follows). */
+static int connect_db(struct pg *e, char *err, size_t err_cap)
+{
+	e->last_connect_mono_ms = mono_ms();
+	e->conn = open_conn(e, err, err_cap);
+	return e->conn ? 0 : -1;
 }
 
 static int prepare_all(struct pg *e, char *err, size_t err_cap)
@@ -1765,6 +1780,40 @@ static int64_t pg_clock_advance(struct hf_engine *base, int64_t ms)
 	return atomic_load(&e->test_now_ms);
 }
 
+/* The shared test clock, read from the database on the side connection
+ * (HTTP threads mint and check tokens with it; another process may have
+ * moved it a moment ago). The last known value while the database is
+ * away. */
+static int64_t pg_test_clock_ms(struct hf_engine *base)
+{
+	struct pg *e = (struct pg *)base;
+	if (!e->cfg.test_clock)
+		return -1;
+	if (e->opt.now_fn)
+		return e->opt.now_fn(e->opt.now_arg);
+	pthread_mutex_lock(&e->side_mu);
+	if (!atomic_load(&e->down)) {
+		char err[256];
+		if (e->side && PQstatus(e->side) != CONNECTION_OK) {
+			PQfinish(e->side);
+			e->side = NULL;
+		}
+		if (!e->side)
+			e->side = open_conn(e, err, sizeof err);
+		if (e->side) {
+			PGresult *r = PQexecParams(e->side, stmt_sql[S_CLOCK_GET], 0, NULL, NULL, NULL, NULL, 0);
+			if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+				int64_t t = col_i64(r, 0, 0);
+				if (t > atomic_load(&e->test_now_ms))
+					atomic_store(&e->test_now_ms, t);
+			}
+			PQclear(r);
+		}
+	}
+	pthread_mutex_unlock(&e->side_mu);
+	return atomic_load(&e->test_now_ms);
+}
+
 static void pg_stats(struct hf_engine *base, struct hf_engine_stats *out)
 {
 	struct pg *e = (struct pg *)base;
@@ -1812,6 +1861,9 @@ static void pg_free(struct pg *e)
 	pthread_mutex_destroy(&e->q_mu);
 	pthread_cond_destroy(&e->q_cv);
 	pthread_mutex_destroy(&e->st_mu);
+	if (e->side)
+		PQfinish(e->side);
+	pthread_mutex_destroy(&e->side_mu);
 	free(e);
 }
 
@@ -1836,6 +1888,7 @@ static const struct hf_engine_ops pg_ops = {
 	.sm = pg_sm,
 	.close = pg_close,
 	.token_secret = pg_token_secret,
+	.test_clock_ms = pg_test_clock_ms,
 };
 
 uint64_t hf_pg_position(struct hf_engine *base)
@@ -1873,6 +1926,7 @@ struct hf_engine *hf_pg_open(const struct hf_engine_config *cfg, const struct hf
 	pthread_cond_init(&e->q_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&e->st_mu, NULL);
+	pthread_mutex_init(&e->side_mu, NULL);
 	if (!e->url || !e->view)
 		goto oom;
 	if (connect_db(e, err, err_cap) < 0)

@@ -54,8 +54,11 @@ static int64_t mono_ms(void) { return (int64_t)(hf_mono_ns() / 1000000u); }
 
 int64_t hf_server_now_ms(struct hf_server *s)
 {
-	if (s->cfg.test_clock)
-		return atomic_load(&s->test_now_ms);
+	if (s->cfg.test_clock) {
+		/* An engine shared by processes keeps the test clock (engine.h). */
+		int64_t t = s->engine ? hf_engine_test_clock_ms(s->engine) : -1;
+		return t >= 0 ? t : atomic_load(&s->test_now_ms);
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

@@ -64,6 +64,22 @@ def test_test_clock_moved_through_one_expires_on_the_other(pg):
     expect_ok(b.call("POST", "/holds", {"seats": [{"event": "ev", "seat": "S1"}]}, token=tb), 201)
 
 
+
+def test_tokens_follow_the_shared_test_clock(pg):
+    """A token lives by the clock every process shares: one minted by b
+    before a moved the clock past its expiry is refused by b; one minted by
+    b after it is accepted by a."""
+    a, b = pg()
+    a.make_item("it", 5)
+    early = b.token("dora", ttl_s=3600)
+    expect_ok(a.call("GET", "/customers/dora/holds", token=early))
+    a.advance(7200)
+    expect_error(b.call("GET", "/customers/dora/holds", token=early), 401, "unauthorized")
+    late = b.token("dora", ttl_s=3600)
+    expect_ok(a.call("GET", "/customers/dora/holds", token=late))
+    expect_ok(a.call("POST", "/holds", {"items": [{"item": "it", "quantity": 1}]}, token=late), 201)
+
+
 def test_owner_isolation_across_processes(pg):
     a, b = pg()
     a.make_item("it", 10)
