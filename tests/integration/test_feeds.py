@@ -429,3 +429,20 @@ def test_2000_idle_feeds_leave_the_api_answering(holdfast):
     finally:
         for s in socks:
             s.close()
+
+
+def test_sigterm_ends_every_feed_cleanly(holdfast):
+    """On SIGTERM each feed gets what was durable, then its end (EOF), and
+    the server exits 0; a restart continues the change log."""
+    srv = holdfast()
+    srv.make_event("term", ["1", "2"])
+    f = Feed(srv, "/events/term/feed")
+    c = Feed(srv, "/changes", last_event_id=0, headers={"Authorization": "Bearer " + srv.key})
+    wait_for(lambda: f.messages() and len(c.messages()) == 1, what="snapshot and the change log")
+    expect_ok(srv.call("POST", "/orders", {"seats": [{"event": "term", "seat": "1"}]}, token=srv.token("t")), 201)
+    assert srv.stop() == 0
+    wait_for(lambda: f.closed and c.closed, what="both streams ended")
+    assert replay(f.messages()).seats == {"1": "sold", "2": "free"}
+    assert [m[2]["type"] for m in c.messages()] == ["event.created", "order.created"]
+    srv.start()
+    assert [x["id"] for x in expect_ok(srv.admin("GET", "/changes?after=0"))["changes"]] == [1, 2]
