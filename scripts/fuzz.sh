@@ -106,6 +106,12 @@ if [ $need_server -eq 1 ] || [ $seed_corpus -eq 1 ]; then
     fi
     srcs+=("$B/gen/pg_${q}_sql.c")
   done
+  # the seat-map page's files as one C table (src/server/ui.c serves it), as meson does
+  if [ ! -f "$B/gen/ui_files.c" ] || [ -n "$(find src/ui -newer "$B/gen/ui_files.c" -print -quit)" ]; then
+    python3 src/ui/embed.py "$B/gen/ui_files.c" src/ui/index.html src/ui/app.css src/ui/app.js \
+      || fail_build "embedding src/ui failed" "$build_log"
+  fi
+  srcs+=("$B/gen/ui_files.c")
   server_libs=(-lh2o-evloop -ljansson -lcrypto $(pkg-config --libs libpq))
 fi
 # Objects built with other flags (an older fuzz.sh) are rebuilt.
