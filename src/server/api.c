@@ -1141,7 +1141,8 @@ void hf_api_finish(struct hf_req *r)
 {
 	if (r->ereq.status != HF_ENGINE_OK) {
 		hf_render_error(r, 503, "overloaded",
-				"the engine stopped on a disk error; the outcome is unknown until a restart recovers");
+				"the write could not be made durable (a disk error, or the database is away); "
+				"its outcome is unknown until the engine recovers: retry with the same Idempotency-Key");
 		r->retry_after = true;
 		return;
 	}
