@@ -14,6 +14,7 @@
 
 #include "base/mem.h"
 #include "core/internal.h"
+#include "core/observe.h"
 
 void hf_sm_config_default(struct hf_sm_config *cfg)
 {
@@ -345,47 +346,25 @@ uint32_t hf_sm_item_count(const struct hf_sm *sm)
 	return sm->n_items;
 }
 
+/* The *_info readers are the immutable fields (core/observe.c, *_static:
+ * one place, so a new field cannot reach one reader and not the other)
+ * plus the state that changes. */
 void hf_sm_event_info(const struct hf_sm *sm, uint32_t event, struct hf_event_info *out)
 {
-	HF_ASSERT(event < sm->n_events);
-	const struct hf_event *e = &sm->events[event];
-	out->id = hf_strpool_get(&sm->strings, e->id);
-	out->name = hf_strpool_get(&sm->strings, e->name);
-	out->starts_at_ms = e->starts_at_ms;
-	out->sale_opens_at_ms = e->sale_opens_at_ms;
-	out->sale_closes_at_ms = e->sale_closes_at_ms;
-	out->hold_ttl_s = e->hold_ttl_s;
-	out->max_per_customer = e->max_per_customer;
-	out->orphan_rule = e->orphan_rule;
-	out->first_seat = e->first_seat;
-	out->n_seats = e->n_seats;
-	memcpy(out->count, e->count, sizeof(out->count));
+	hf_sm_event_static(sm, event, out);
+	memcpy(out->count, sm->events[event].count, sizeof(out->count));
 }
 
 void hf_sm_seat_info(const struct hf_sm *sm, uint32_t seat, struct hf_seat_info *out)
 {
-	HF_ASSERT(seat < sm->n_seats);
-	const struct hf_seat *s = &sm->seats[seat];
-	out->id = hf_strpool_get(&sm->strings, s->id);
-	out->section = hf_strpool_get(&sm->strings, s->section);
-	out->row = hf_strpool_get(&sm->strings, s->row);
-	out->category = hf_strpool_get(&sm->strings, s->category);
-	out->number = s->number;
-	out->price = s->price;
-	out->state = s->state;
-	out->event = hf_catalog_seat_event(sm, seat);
+	hf_sm_seat_static(sm, seat, out);
+	out->state = sm->seats[seat].state;
 }
 
 void hf_sm_item_info(const struct hf_sm *sm, uint32_t item, struct hf_item_info *out)
 {
-	HF_ASSERT(item < sm->n_items);
+	hf_sm_item_static(sm, item, out);
 	const struct hf_item *it = &sm->items[item];
-	out->id = hf_strpool_get(&sm->strings, it->id);
-	out->name = hf_strpool_get(&sm->strings, it->name);
-	out->category = hf_strpool_get(&sm->strings, it->category);
-	out->description = hf_strpool_get(&sm->strings, it->description);
-	out->image_url = hf_strpool_get(&sm->strings, it->image_url);
-	out->price = it->price;
 	out->available = it->available;
 	out->held = it->held;
 	out->sold = it->sold;
