@@ -24,7 +24,8 @@
  *                            costs a syscall each).
  *   snapshotter              waits for a snapshot child (or writes an
  *                            in-memory image), waits until the log is
- *                            durable up to the snapshot's seq, installs it;
+ *                            durable up to the snapshot's seq (and the
+ *                            observer's checkpoint), installs it;
  *                            between jobs, writes the zero-filled spare
  *                            segment the next rotation will use.
  *
@@ -1050,6 +1051,11 @@ static void snapshot_finish(struct embedded *e, struct snap_job *job)
 		if (!ok)
 			snprintf(err, sizeof err, "the log never became durable up to %" PRIu64, job->seq);
 	}
+	const struct hf_engine_observer *ob = e->cfg.observer;
+	if (ok && ob && ob->checkpoint && ob->checkpoint(ob->arg, job->seq) < 0) {
+		snprintf(err, sizeof err, "the observer could not make what it derived durable");
+		ok = false;
+	}
 	if (ok)
 		ok = hf_wal_snapshot_install(e->wal, job->seq, err, sizeof err) == 0;
 	if (ok) {
@@ -1337,6 +1343,13 @@ struct hf_engine *hf_embedded_open(const struct hf_engine_config *cfg,
 	struct hf_wal_options wo = {.vfs = e->vfs, .dir = e->dir,
 				    .fsync = cfg->fsync == HF_FSYNC_ALWAYS,
 				    .segment_bytes = cfg->segment_bytes, .log = e->log};
+	const struct hf_engine_observer *ob = cfg->observer;
+	if (ob && ob->replay_from) {
+		wo.replay_from = ob->replay_from;
+		wo.replay_arg = ob->arg;
+		wo.replay_before = ob->before;
+		wo.replay_after = ob->after;
+	}
 	struct hf_wal_recovery rec;
 	if (hf_wal_open(&wo, &cfg->sm, cfg->adopt_stored_config, &e->wal, &e->sm, &rec, err,
 			err_cap) < 0) {

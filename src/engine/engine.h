@@ -71,6 +71,18 @@ enum hf_engine_kind { HF_ENGINE_EMBEDDED = 0, HF_ENGINE_POSTGRES = 1 };
  *   durable: a syncer, with the engine's lock held: every record up to seq
  *            is durable (called in increasing seq, before the requests of
  *            those records are completed). Only note it and wake someone.
+ *   checkpoint: the snapshot thread, before a snapshot of the state after
+ *            record seq becomes the point recovery starts from (the
+ *            records up to seq may then leave the log): 0 once everything
+ *            the observer derived from them is durable, -1 to keep the
+ *            snapshot from being installed. May block; no engine lock is
+ *            held and every record up to seq is durable.
+ *   replay_from: recovery (hf_engine_open) also calls before and after for
+ *            each record it replays from the log whose seq is >= this (0:
+ *            none), all before start: an observer whose own durable copy
+ *            (the change log) is behind the log rebuilds the rest. The
+ *            records it gets are those after the recovery snapshot; with
+ *            checkpoint that covers everything it had not made durable.
  * An engine that cannot observe (PostgreSQL, for now) ignores it. */
 struct hf_engine_observer {
 	void *arg;
@@ -79,6 +91,8 @@ struct hf_engine_observer {
 	void (*after)(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t now_ms,
 		      const struct hf_cmd *cmd, const struct hf_reply *reply);
 	void (*durable)(void *arg, uint64_t seq);
+	int (*checkpoint)(void *arg, uint64_t seq);
+	uint64_t replay_from;
 };
 
 struct hf_engine_config {

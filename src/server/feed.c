@@ -146,6 +146,7 @@ struct topic {
 
 struct centry {
 	uint64_t id;
+	uint64_t seq; /* the log record that made it */
 	char *json; /* a whole object */
 	uint32_t len;
 };
@@ -163,6 +164,11 @@ struct hf_feeds {
 	struct hf_jw jw;
 	struct hf_booking *booking;
 	struct dvec stash; /* this record's deltas, seq set at `after` */
+	/* Recovery (before start): the records the engine replays from
+	 * replay_from on make change-log entries again; the first replay_skip
+	 * of record replay_from's are already in the file. */
+	bool replaying;
+	uint32_t replay_skip;
 
 	pthread_mutex_t p_mu;
 	pthread_cond_t p_cv;
@@ -189,6 +195,9 @@ struct hf_feeds {
 	uint64_t log_head, log_n; /* oldest at log_head % retain */
 	uint64_t next_change_id;
 	uint64_t log_file_lines;
+	off_t log_file_good; /* bytes of whole lines found at start */
+	bool log_failed;     /* a write failed: the file stops, snapshots wait */
+	bool hub_done;       /* the hub ended (or never started): checkpoints stop waiting */
 	struct hf_feeds_stats st;
 
 	pthread_t thread;
@@ -368,6 +377,16 @@ static void publish(struct hf_feeds *f, uint64_t seq)
 	for (size_t i = 0; i < f->stash.n; i++) {
 		struct delta d = f->stash.d[i];
 		d.seq = seq;
+		/* Replayed: only the change-log entries (start builds the
+		 * mirror from the recovered state), less those in the file. */
+		if (f->replaying) {
+			if (d.kind != D_CHANGE)
+				continue;
+			if (seq == f->ob.replay_from && f->replay_skip > 0) {
+				f->replay_skip--;
+				continue;
+			}
+		}
 		dvec_push(&f->pending, &d, f->stash.text + d.off, d.len);
 	}
 	pthread_mutex_unlock(&f->p_mu);
@@ -505,6 +524,23 @@ static void ob_durable(void *arg, uint64_t seq)
 	f->p_durable = seq;
 	pthread_cond_signal(&f->p_cv);
 	pthread_mutex_unlock(&f->p_mu);
+}
+
+/* Before a snapshot of the state after record seq is installed (the
+ * records up to it may then leave the log): the change-log entries of
+ * those records are in the file and synced. The hub reaches seq soon (the
+ * engine calls this once seq is durable); the sync runs without mu (the
+ * hub never closes fd while running). */
+static int ob_checkpoint(void *arg, uint64_t seq)
+{
+	struct hf_feeds *f = arg;
+	pthread_mutex_lock(&f->mu);
+	while ((f->fd < 0 || f->applied_seq < seq) && !f->hub_done)
+		pthread_cond_wait(&f->applied_cv, &f->mu);
+	bool ok = f->applied_seq >= seq && !f->log_failed && f->fd >= 0;
+	int fd = f->fd;
+	pthread_mutex_unlock(&f->mu);
+	return ok && fdatasync(fd) == 0 ? 0 : -1;
 }
 
 /* ---- the mirror (under mu) ---------------------------------------------- */
@@ -677,28 +713,33 @@ static void topic_flush(struct hf_feeds *f, struct topic *t, int64_t now)
 	ring_push(t, t->last_id, fr.buf, fr.len);
 }
 
-static void change_append(struct hf_feeds *f, const char *tail, size_t len)
+static void change_append(struct hf_feeds *f, uint64_t seq, const char *tail, size_t len)
 {
-	/* {"id":N, + the entry without its "{" */
-	char head[48];
-	int hn = snprintf(head, sizeof(head), "{\"id\":%" PRIu64 ",", f->next_change_id);
+	/* {"id":N,"seq":S, + the entry without its "{" */
+	char head[80];
+	int hn = snprintf(head, sizeof(head), "{\"id\":%" PRIu64 ",\"seq\":%" PRIu64 ",",
+			  f->next_change_id, seq);
 	size_t total = (size_t)hn + len;
 	char *json = malloc(total + 1);
 	HF_ASSERT(json);
 	memcpy(json, head, (size_t)hn);
 	memcpy(json + hn, tail, len);
 	json[total] = '\n';
-	if (f->fd >= 0) {
+	if (f->fd >= 0 && !f->log_failed) {
+		/* On failure the file stops here (a torn line is cut at start)
+		 * and no snapshot is installed any more: the next start makes
+		 * the missing entries again from the log. */
 		size_t off = 0;
 		while (off < total + 1) {
 			ssize_t w = write(f->fd, json + off, total + 1 - off);
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w <= 0) {
-				hf_log("error", "changes", " reason=\"writing the changes file failed: %s\"",
-				       strerror(errno));
-				close(f->fd);
-				f->fd = -1;
+				hf_log("error", "changes",
+				       " reason=\"writing the changes file failed: %s; snapshots wait until a "
+				       "restart\"",
+				       w < 0 ? strerror(errno) : "no space");
+				f->log_failed = true;
 				break;
 			}
 			off += (size_t)w;
@@ -713,6 +754,7 @@ static void change_append(struct hf_feeds *f, const char *tail, size_t len)
 	}
 	struct centry *e = &f->log[(f->log_head + f->log_n) % retain];
 	e->id = f->next_change_id++;
+	e->seq = seq;
 	e->json = json;
 	e->len = (uint32_t)total;
 	f->log_n++;
@@ -777,7 +819,7 @@ static void apply_delta(struct hf_feeds *f, const struct delta *d, const char *t
 		break;
 	}
 	case D_CHANGE:
-		change_append(f, text, d->len);
+		change_append(f, d->seq, text, d->len);
 		break;
 	}
 }
@@ -922,6 +964,10 @@ static void *hub_main(void *arg)
 			break;
 	}
 	pthread_mutex_unlock(&f->p_mu);
+	pthread_mutex_lock(&f->mu);
+	f->hub_done = true;
+	pthread_cond_broadcast(&f->applied_cv);
+	pthread_mutex_unlock(&f->mu);
 	return NULL;
 }
 
@@ -932,7 +978,13 @@ static void ob_start(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t no
 	(void)now_ms;
 	struct hf_feeds *f = arg;
 	f->sm = sm;
+	f->replaying = false;
 	f->applied_seq = f->p_durable = f->p_taken = seq;
+	/* Entries made again from replayed records are durable (they are in
+	 * the log): the hub appends them first; until then readers and
+	 * checkpoints wait as for any durable record not yet applied. */
+	if (f->pending.n)
+		f->applied_seq = f->p_taken = f->pending.d[0].seq - 1;
 	uint32_t ne = hf_sm_event_count(sm), ni = hf_sm_item_count(sm);
 	for (uint32_t i = 0; i < ne; i++) {
 		struct hf_event_info e;
@@ -1279,24 +1331,37 @@ void hf_feeds_stats(struct hf_feeds *f, struct hf_feeds_stats *out)
 
 /* ---- life ---------------------------------------------------------------- */
 
-/* Loads the changes file: the last changes_retain entries into memory;
- * the file is rewritten with only those when it holds twice as many. */
-static int log_load(struct hf_feeds *f, char *err, size_t err_cap)
+/* Reads the changes file (before the engine opens): the last
+ * changes_retain entries into memory, where the numbering goes on, and
+ * from which record the engine's recovery must make entries again: the
+ * file's last record (its entries may be only partly written; the first
+ * replay_skip made again are dropped), or every replayed record when the
+ * file has none. Entries of records after the recovery snapshot that the
+ * file lacks (a crash between the group commit and the write, or a power
+ * loss of its unsynced tail) are so made again, identically: ob_checkpoint
+ * keeps every earlier entry synced before a snapshot moves past it. */
+static int log_read(struct hf_feeds *f, char *err, size_t err_cap)
 {
 	FILE *in = fopen(f->path, "r");
 	f->next_change_id = 1;
-	uint64_t lines = 0;
+	uint64_t lines = 0, last_seq = 0;
+	uint32_t last_seq_n = 0;
 	off_t good = 0; /* bytes of whole lines */
 	uint32_t retain = f->cfg.changes_retain;
+	if (!in && errno != ENOENT) {
+		snprintf(err, err_cap, "%s: %s", f->path, strerror(errno));
+		return -1;
+	}
 	if (in) {
 		char *line = NULL;
 		size_t cap = 0;
 		ssize_t n;
 		while ((n = getline(&line, &cap, in)) > 0) {
 			if (line[n - 1] != '\n')
-				break; /* a torn last line (a crash mid-write): cut below */
-			uint64_t id;
-			if (sscanf(line, "{\"id\":%" SCNu64 ",", &id) != 1 || id != f->next_change_id) {
+				break; /* a torn last line (a crash mid-write): cut at start */
+			uint64_t id, seq = 0;
+			int got = sscanf(line, "{\"id\":%" SCNu64 ",\"seq\":%" SCNu64 ",", &id, &seq);
+			if (got < 1 || id != f->next_change_id) {
 				snprintf(err, err_cap, "%s: line %" PRIu64 " is not entry %" PRIu64, f->path,
 					 lines + 1, f->next_change_id);
 				free(line);
@@ -1310,19 +1375,39 @@ static int log_load(struct hf_feeds *f, char *err, size_t err_cap)
 			}
 			struct centry *e = &f->log[(f->log_head + f->log_n) % retain];
 			e->id = id;
+			e->seq = seq;
 			e->json = malloc((size_t)n);
 			HF_ASSERT(e->json);
 			memcpy(e->json, line, (size_t)n);
 			e->len = (uint32_t)n - 1;
 			f->log_n++;
 			f->next_change_id = id + 1;
+			last_seq_n = seq == last_seq ? last_seq_n + 1 : 1;
+			last_seq = seq;
 			lines++;
 			good += n;
 		}
 		free(line);
 		fclose(in);
 	}
-	if (lines > 2ull * retain) {
+	f->log_file_lines = lines;
+	f->log_file_good = good;
+	/* An entry without its seq (a file from before seqs were kept) leaves
+	 * nothing to resume from: no entries are made again. */
+	f->ob.replay_from = lines == 0 ? 1 : last_seq;
+	f->replay_skip = last_seq_n;
+	f->replaying = f->ob.replay_from != 0;
+	return 0;
+}
+
+/* Once the engine is open: the file is cut after its last whole line and
+ * opened for appending; rewritten with only the kept entries once it
+ * holds twice as many. */
+static int log_open(struct hf_feeds *f, char *err, size_t err_cap)
+{
+	uint32_t retain = f->cfg.changes_retain;
+	off_t good = f->log_file_good;
+	if (f->log_file_lines > 2ull * retain) {
 		/* compact: the kept entries into a tmp file, renamed over */
 		char tmp[4200];
 		snprintf(tmp, sizeof(tmp), "%s.tmp", f->path);
@@ -1341,14 +1426,19 @@ static int log_load(struct hf_feeds *f, char *err, size_t err_cap)
 			snprintf(err, err_cap, "%s: %s", tmp, strerror(errno));
 			return -1;
 		}
-		lines = f->log_n;
+		f->log_file_lines = f->log_n;
 	}
-	f->log_file_lines = lines;
-	f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (f->fd < 0 || ftruncate(f->fd, good) < 0) {
+	int fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, good) < 0) {
 		snprintf(err, err_cap, "%s: %s", f->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
+	pthread_mutex_lock(&f->mu);
+	f->fd = fd;
+	pthread_cond_broadcast(&f->applied_cv);
+	pthread_mutex_unlock(&f->mu);
 	return 0;
 }
 
@@ -1373,10 +1463,13 @@ struct hf_feeds *hf_feeds_new(const struct hf_feeds_config *cfg, char *err, size
 	pthread_cond_init(&f->p_cv, &mono);
 	pthread_condattr_destroy(&mono);
 	f->ob = (struct hf_engine_observer){
-		.arg = f, .start = ob_start, .before = ob_before, .after = ob_after, .durable = ob_durable,
+		.arg = f, .start = ob_start, .before = ob_before, .after = ob_after,
+		.durable = ob_durable, .checkpoint = ob_checkpoint,
 	};
-	(void)err;
-	(void)err_cap;
+	if (log_read(f, err, err_cap) < 0) {
+		hf_feeds_free(f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -1384,8 +1477,13 @@ const struct hf_engine_observer *hf_feeds_observer(struct hf_feeds *f) { return 
 
 int hf_feeds_start(struct hf_feeds *f, char *err, size_t err_cap)
 {
-	if (log_load(f, err, err_cap) < 0)
+	if (log_open(f, err, err_cap) < 0) {
+		pthread_mutex_lock(&f->mu);
+		f->hub_done = true; /* the engine's last checkpoint waits for nothing */
+		pthread_cond_broadcast(&f->applied_cv);
+		pthread_mutex_unlock(&f->mu);
 		return -1;
+	}
 	if (pthread_create(&f->thread, NULL, hub_main, f))
 		HF_ASSERT(0 && "pthread_create");
 	pthread_setname_np(f->thread, "hf-feeds");

@@ -19,7 +19,10 @@
  * (log seqs only grow, across restarts too). A change-log entry's id is
  * one more than the last entry's, given when the entry is durable and
  * written to the changes file before anyone can read it; a restart
- * continues from the file's last id.
+ * continues from the file's last id, after making again (through the
+ * engine's replay, observer replay_from) the entries of the records the
+ * file lacks. A snapshot is installed only once the file is synced up to
+ * it (observer checkpoint), so those records are always in the log.
  */
 #ifndef HF_SERVER_FEED_H
 #define HF_SERVER_FEED_H
@@ -38,12 +41,15 @@ struct hf_feeds_config {
 	uint32_t changes_retain;   /* change-log entries kept (memory and file) */
 };
 
-/* NULL with err. */
+/* Before the engine opens: reads the change log kept in data_dir (if any)
+ * and sets the observer's replay_from. NULL with err (an unreadable or
+ * damaged changes file). */
 struct hf_feeds *hf_feeds_new(const struct hf_feeds_config *cfg, char *err, size_t err_cap);
 /* What to hand the engine (hf_engine_config.observer). */
 const struct hf_engine_observer *hf_feeds_observer(struct hf_feeds *f);
-/* Once the engine is open (it made data_dir): loads the change log kept
- * there, starts the hub thread. -1 with err. */
+/* Once the engine is open (it made data_dir): opens the change log for
+ * appending (cut after its last whole line), starts the hub thread. -1
+ * with err. */
 int hf_feeds_start(struct hf_feeds *f, char *err, size_t err_cap);
 /* Sends what is durable to the watchers, then lets go of every stream
  * (before the HTTP layer stops, which ends them). */

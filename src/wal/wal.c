@@ -807,6 +807,7 @@ struct recover {
 	 * that differs may be used (checked before any replay). */
 	const struct hf_sm_config *want;
 	bool adopt, adopted;
+	const struct hf_wal_options *opt; /* MODE_OPEN: the replay hooks */
 
 	char *err;
 	size_t err_cap;
@@ -1146,7 +1147,13 @@ static int segment_replay(struct recover *c, uint32_t i)
 				rc = -1;
 				break;
 			}
+			const struct hf_wal_options *o = c->opt;
+			bool hook = o && o->replay_from && expect >= o->replay_from;
+			if (hook && o->replay_before)
+				o->replay_before(o->replay_arg, c->sm, r.now_ms);
 			hf_sm_apply(c->sm, r.now_ms, &cmd, c->reply);
+			if (hook && o->replay_after)
+				o->replay_after(o->replay_arg, c->sm, expect, r.now_ms, &cmd, c->reply);
 			c->next_seq = expect + 1;
 			c->last_now_ms = r.now_ms;
 			c->replayed++;
@@ -1326,7 +1333,7 @@ int hf_wal_open(const struct hf_wal_options *opt, const struct hf_sm_config *wan
 
 	uint64_t t0 = mono_us();
 	struct recover c = {.mode = MODE_OPEN, .vfs = v, .dir = w->dir, .out = w->log,
-			    .want = want, .adopt = adopt, .err = err, .err_cap = err_cap};
+			    .want = want, .adopt = adopt, .opt = opt, .err = err, .err_cap = err_cap};
 	char path[PATH_MAX + 64], name[64];
 	rc = recover_run(&c);
 	if (rc == 1) {

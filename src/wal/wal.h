@@ -53,6 +53,14 @@ struct hf_wal_options {
 	bool fsync;              /* false: UNSAFE, benchmarks only */
 	uint64_t segment_bytes;  /* 0: HF_WAL_SEGMENT_BYTES_DEFAULT */
 	FILE *log;               /* recovery notes (cut tails ...); NULL: stderr */
+	/* Recovery calls these around each record it applies whose seq is >=
+	 * replay_from (0: none): what a caller derives from the records outside
+	 * the state (the change log) can be rebuilt when its copy is behind. */
+	uint64_t replay_from;
+	void *replay_arg;
+	void (*replay_before)(void *arg, const struct hf_sm *sm, int64_t now_ms);
+	void (*replay_after)(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t now_ms,
+			     const struct hf_cmd *cmd, const struct hf_reply *reply);
 };
 
 /* What hf_wal_open found and did. */

@@ -82,8 +82,8 @@ static const uint8_t *fixture_config(size_t *len)
 		return bytes;
 	}
 	struct memfs *m = memfs_new();
-	struct hf_wal_options opt = {memfs_vfs(m), DIR_NAME, true, HF_WAL_SEGMENT_BYTES_MIN,
-				     quiet()};
+	struct hf_wal_options opt = {.vfs = memfs_vfs(m), .dir = DIR_NAME, .fsync = true,
+				     .segment_bytes = HF_WAL_SEGMENT_BYTES_MIN, .log = quiet()};
 	struct hf_sm_config cfg;
 	hf_fuzz_config(&cfg);
 	struct hf_wal *w;
@@ -211,8 +211,8 @@ static void build_dir(struct memfs *m, const uint8_t *data, size_t size)
 static int open_dir(struct memfs *m, struct hf_wal **w, struct hf_sm **sm,
 		    struct hf_wal_recovery *rec, char *err, size_t cap)
 {
-	struct hf_wal_options opt = {memfs_vfs(m), DIR_NAME, true, HF_WAL_SEGMENT_BYTES_MIN,
-				     quiet()};
+	struct hf_wal_options opt = {.vfs = memfs_vfs(m), .dir = DIR_NAME, .fsync = true,
+				     .segment_bytes = HF_WAL_SEGMENT_BYTES_MIN, .log = quiet()};
 	struct hf_sm_config cfg;
 	hf_fuzz_config(&cfg);
 	err[0] = '\0';

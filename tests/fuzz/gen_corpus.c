@@ -517,8 +517,8 @@ static void wg_begin(struct walgen *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->m = memfs_new();
-	struct hf_wal_options opt = {memfs_vfs(g->m), "/fuzz", true, HF_WAL_SEGMENT_BYTES_MIN,
-				     devnull()};
+	struct hf_wal_options opt = {.vfs = memfs_vfs(g->m), .dir = "/fuzz", .fsync = true,
+				     .segment_bytes = HF_WAL_SEGMENT_BYTES_MIN, .log = devnull()};
 	struct hf_sm_config cfg;
 	hf_fuzz_config(&cfg);
 	struct hf_wal_recovery rec;

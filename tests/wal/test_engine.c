@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -527,6 +528,143 @@ static void test_idle_tick_expires(void **state)
 	wt_rmtree(dir);
 }
 
+/* The observer's recovery hooks: a reopen calls before/after for every
+ * replayed record from replay_from on (and none before it), in seq order,
+ * all before start; a snapshot is installed only after checkpoint said
+ * yes for its seq, and one it refuses stays out (recovery then replays
+ * from the snapshot before). */
+struct obs {
+	uint64_t replay_from;
+	uint64_t befores, afters, first_after, last_after, start_seq;
+	bool started, in_order;
+	_Atomic int checkpoint_rc; /* the snapshot thread reads, the test sets */
+	_Atomic uint64_t checkpoints, last_checkpoint;
+};
+
+static void obs_before(void *arg, const struct hf_sm *sm, int64_t now_ms)
+{
+	(void)sm;
+	(void)now_ms;
+	((struct obs *)arg)->befores++;
+}
+
+static void obs_after(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t now_ms,
+		      const struct hf_cmd *cmd, const struct hf_reply *reply)
+{
+	(void)sm;
+	(void)now_ms;
+	(void)cmd;
+	(void)reply;
+	struct obs *o = arg;
+	if (!o->started) {
+		if (!o->afters)
+			o->first_after = seq;
+		else if (seq != o->last_after + 1)
+			o->in_order = false;
+		o->afters++;
+		o->last_after = seq;
+	}
+}
+
+static void obs_start(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t now_ms)
+{
+	(void)sm;
+	(void)now_ms;
+	struct obs *o = arg;
+	o->started = true;
+	o->start_seq = seq;
+}
+
+static int obs_checkpoint(void *arg, uint64_t seq)
+{
+	struct obs *o = arg;
+	o->checkpoints++;
+	o->last_checkpoint = seq;
+	return o->checkpoint_rc;
+}
+
+static struct hf_engine *open_observed(struct hf_engine_config *cfg, struct obs *o,
+				       struct hf_engine_observer *ob, uint64_t replay_from,
+				       struct hf_wal_recovery *rec)
+{
+	*o = (struct obs){.in_order = true};
+	*ob = (struct hf_engine_observer){.arg = o, .start = obs_start, .before = obs_before,
+					  .after = obs_after, .checkpoint = obs_checkpoint,
+					  .replay_from = replay_from};
+	cfg->observer = ob;
+	struct hf_embedded_options opt = {.no_snapshot_at_close = true};
+	char err[512] = "";
+	struct hf_engine *e = hf_embedded_open(cfg, &opt, rec, err, sizeof err);
+	if (!e)
+		fail_msg("open: %s", err);
+	return e;
+}
+
+static void wait_checkpoints(struct obs *o, uint64_t n)
+{
+	for (int i = 0; i < 5000 && o->checkpoints < n; i++)
+		usleep(1000);
+	assert_true(o->checkpoints >= n);
+}
+
+static void test_observer_replay_and_checkpoint(void **state)
+{
+	(void)state;
+	char *dir = wt_tmpdir();
+	struct hf_engine_config cfg;
+	open_cfg(&cfg, dir);
+	struct obs o;
+	struct hf_engine_observer ob;
+	struct hf_wal_recovery rec;
+	struct hf_engine *e = open_observed(&cfg, &o, &ob, 0, &rec);
+	run_workload(e, 7, 300, true);
+	uint64_t last = hf_embedded_last_seq(e);
+	hf_engine_close(e);
+	assert_true(last > 100);
+
+	/* Replay from the middle: exactly the records from there on. */
+	e = open_observed(&cfg, &o, &ob, 60, &rec);
+	assert_int_equal(rec.snapshot_seq, 0);
+	assert_int_equal(o.start_seq, last);
+	assert_int_equal(o.first_after, 60);
+	assert_int_equal(o.last_after, last);
+	assert_int_equal(o.afters, last - 59);
+	assert_int_equal(o.befores, last - 59);
+	assert_true(o.in_order);
+
+	/* A refused checkpoint keeps the snapshot out. */
+	o.checkpoint_rc = -1;
+	hf_embedded_snapshot_request(e);
+	wait_checkpoints(&o, 1);
+	assert_int_equal(o.last_checkpoint, last);
+	struct hf_engine_stats st;
+	hf_engine_stats(e, &st);
+	assert_int_equal(st.snapshots, 0);
+	hf_engine_close(e);
+	e = open_observed(&cfg, &o, &ob, 0, &rec);
+	assert_int_equal(rec.snapshot_seq, 0);
+	assert_int_equal(o.afters, 0);
+
+	/* An accepted one is installed: recovery starts after it. */
+	run_workload(e, 8, 50, false);
+	uint64_t last2 = hf_embedded_last_seq(e);
+	o.checkpoint_rc = 0;
+	hf_embedded_snapshot_request(e);
+	wait_checkpoints(&o, 1);
+	for (int i = 0; i < 5000 && st.snapshots < 1; i++) {
+		usleep(1000);
+		hf_engine_stats(e, &st);
+	}
+	assert_int_equal(st.snapshots, 1);
+	assert_int_equal(o.last_checkpoint, last2);
+	hf_engine_close(e);
+	e = open_observed(&cfg, &o, &ob, 1, &rec);
+	assert_int_equal(rec.snapshot_seq, last2);
+	assert_int_equal(o.afters, 0); /* everything before it is in the snapshot */
+	hf_engine_close(e);
+	wt_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_directory_lock),
 		cmocka_unit_test(test_lock_held_by_orphan_is_waited_for),
 		cmocka_unit_test(test_unencodable_refused),
+		cmocka_unit_test(test_observer_replay_and_checkpoint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
