@@ -678,9 +678,14 @@ static void topic_flush(struct hf_feeds *f, struct topic *t, int64_t now)
 	} else {
 		hf_jw_key(&jw, "seats");
 		hf_jw_arr(&jw);
+		uint32_t changed = 0;
 		for (uint32_t i = 0; i < t->n_dirty; i++) {
 			uint32_t seat = t->dirty_seats[i];
+			uint8_t had = (uint8_t)(f->seat_dirty[seat] - 1);
 			f->seat_dirty[seat] = 0;
+			if (f->seat_state[seat] == had)
+				continue; /* changed and changed back since the last message */
+			changed++;
 			hf_jw_obj(&jw);
 			hf_jw_key(&jw, "seat");
 			jw_hstr(&jw, hf_sm_seat_id(f->sm, seat, NULL));
@@ -690,6 +695,13 @@ static void topic_flush(struct hf_feeds *f, struct topic *t, int64_t now)
 		}
 		hf_jw_arr_end(&jw);
 		t->n_dirty = 0;
+		if (!changed) {
+			/* the watchers' state is the mirror's: nothing to say, and
+			 * last_id still names it */
+			free(jw.buf);
+			t->dirty = false;
+			return;
+		}
 		hf_jw_key(&jw, "counts");
 		hf_jw_obj(&jw);
 		for (int s = 0; s < 4; s++) {
@@ -793,11 +805,12 @@ static void apply_delta(struct hf_feeds *f, const struct delta *d, const char *t
 		if (!t)
 			break;
 		t->state_seq = d->seq;
-		t->count[f->seat_state[d->index]]--;
+		uint8_t was = f->seat_state[d->index];
+		t->count[was]--;
 		t->count[d->state]++;
 		f->seat_state[d->index] = d->state;
 		if (!f->seat_dirty[d->index]) {
-			f->seat_dirty[d->index] = 1;
+			f->seat_dirty[d->index] = (uint8_t)(1 + was); /* the state the watchers have */
 			if (t->n_dirty == t->cap_dirty) {
 				t->cap_dirty = t->cap_dirty ? t->cap_dirty * 2 : 16;
 				t->dirty_seats = xrealloc(t->dirty_seats, (size_t)t->cap_dirty * sizeof(uint32_t));

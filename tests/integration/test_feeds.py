@@ -248,6 +248,27 @@ def test_feed_snapshot_changes_expiry_and_change_log(holdfast):
     it.close()
 
 
+
+def test_a_seat_changed_and_changed_back_between_messages_is_not_sent(holdfast):
+    """A hold and its release in one batch (one group commit, so the hub
+    applies both before it sends anything): the watchers' state did not
+    change, so no message names the seat; the next change is sent alone."""
+    srv = holdfast()
+    srv.make_event("cb", ["1", "2", "3"])
+    f = Feed(srv, "/events/cb/feed")
+    wait_for(lambda: f.messages(), what="snapshot")
+    t = srv.token("cory")
+    r = expect_ok(srv.call("POST", "/batch", {"ops": [
+        {"method": "POST", "path": "/holds", "body": {"seats": [{"event": "cb", "seat": "1"}]}},
+        {"method": "DELETE", "path": "/holds/h-1"}]}, token=t))
+    assert [x["status"] for x in r["results"]] == [201, 200], r
+    expect_ok(srv.call("POST", "/holds", {"seats": [{"event": "cb", "seat": "2"}]}, token=t), 201)
+    wait_for(lambda: replay(f.messages()).seats.get("2") == "held", what="the second hold")
+    changes = [m for m in f.messages() if m[1] == "change"]
+    assert [c[2]["seats"] for c in changes] == [[{"seat": "2", "state": "held"}]], changes
+    assert changes[0][2]["counts"] == {"free": 2, "held": 1, "sold": 0, "blocked": 0}
+    f.close()
+
 def test_feed_equals_seat_map_under_concurrent_load(holdfast):
     """Random holds, adds, removes, releases, confirms and cancels from 6
     threads; two watchers (one from the start, one joining midway) replay
