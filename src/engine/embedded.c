@@ -114,8 +114,7 @@ struct embedded {
 	/* The queue: submitters -> sequencer. */
 	pthread_mutex_t q_mu;
 	pthread_cond_t q_cv;
-	struct hf_request *q_head, *q_tail;
-	uint32_t q_len;
+	struct hf_request_list q;
 	bool q_waiting; /* the sequencer sleeps on q_cv */
 	bool closing;
 
@@ -688,7 +687,7 @@ static void *sequencer_main(void *arg)
 		/* 1. A batch: whatever is queued (up to batch_max), or a timer. */
 		pthread_mutex_lock(&e->q_mu);
 		bool tick = false;
-		while (!e->q_head && !e->closing) {
+		while (!e->q.head && !e->closing) {
 			tick = tick_due(e, real_ms());
 			if (tick || snapshot_due(e))
 				break;
@@ -709,24 +708,9 @@ static void *sequencer_main(void *arg)
 			}
 			e->q_waiting = false;
 		}
-		struct hf_request *head = e->q_head, *r = head, *last = NULL;
-		uint32_t n = 0;
-		/* A chain submitted as one (hf_engine_submit_many) is not split. */
-		while (r && (n < e->opt.batch_max || (last && last->chain_rest))) {
-			last = r;
-			r = r->next;
-			n++;
-		}
-		if (last) {
-			last->next = NULL;
-			e->q_head = r;
-			if (!r)
-				e->q_tail = NULL;
-			e->q_len -= n;
-		} else {
-			head = NULL;
-		}
-		bool stop = e->closing && !e->q_head && !head;
+		uint32_t n;
+		struct hf_request *head = hf_request_list_take(&e->q, e->opt.batch_max, &n);
+		bool stop = e->closing && !e->q.head && !head;
 		pthread_mutex_unlock(&e->q_mu);
 
 		if (atomic_load(&e->failed)) {
@@ -750,7 +734,7 @@ static void *sequencer_main(void *arg)
 				apply_tick(e, now, scratch);
 			e->last_batch_ms = now;
 			struct hf_request *next;
-			for (r = head; r; r = next) {
+			for (struct hf_request *r = head; r; r = next) {
 				next = r->next;
 				r->applied_at_ms = now;
 				if (r->read)
@@ -1106,27 +1090,18 @@ static int embedded_submit(struct hf_engine *base, struct hf_request *const *req
 	HF_ASSERT(n >= 1);
 	if (atomic_load(&e->failed))
 		return HF_ENGINE_FAILED;
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = 0; i < n; i++)
 		HF_ASSERT(reqs[i] && reqs[i]->done);
-		reqs[i]->next = i + 1 < n ? reqs[i + 1] : NULL;
-		reqs[i]->chain_rest = n - 1 - i;
-		reqs[i]->status = HF_ENGINE_OK;
-	}
 	pthread_mutex_lock(&e->q_mu);
 	HF_ASSERT(!e->closing);
-	if (e->q_len + n > e->cfg.queue_max) {
+	if (e->q.len + n > e->cfg.queue_max) {
 		pthread_mutex_unlock(&e->q_mu);
 		pthread_mutex_lock(&e->st_mu);
 		e->st.queue_full++;
 		pthread_mutex_unlock(&e->st_mu);
 		return HF_ENGINE_FULL;
 	}
-	if (e->q_tail)
-		e->q_tail->next = reqs[0];
-	else
-		e->q_head = reqs[0];
-	e->q_tail = reqs[n - 1];
-	e->q_len += n;
+	hf_request_list_push(&e->q, reqs, n);
 	bool wake = e->q_waiting;
 	pthread_mutex_unlock(&e->q_mu);
 	if (wake)
@@ -1154,12 +1129,7 @@ static int64_t embedded_clock_advance(struct hf_engine *base, int64_t ms)
 	if (r && !e->closing && !atomic_load(&e->failed)) {
 		r->cmd.type = HF_CMD_TICK;
 		r->done = tick_done;
-		if (e->q_tail)
-			e->q_tail->next = r;
-		else
-			e->q_head = r;
-		e->q_tail = r;
-		e->q_len++;
+		hf_request_list_push(&e->q, &r, 1);
 		r = NULL;
 	}
 	bool wake = e->q_waiting;
@@ -1177,7 +1147,7 @@ static void embedded_stats(struct hf_engine *base, struct hf_engine_stats *out)
 	*out = e->st;
 	pthread_mutex_unlock(&e->st_mu);
 	pthread_mutex_lock(&e->q_mu);
-	out->queue_depth = e->q_len;
+	out->queue_depth = e->q.len;
 	pthread_mutex_unlock(&e->q_mu);
 	pthread_mutex_lock(&e->w_mu);
 	out->durable_seq = e->durable_seq;

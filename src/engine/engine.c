@@ -8,6 +8,41 @@
 
 #include <string.h>
 
+void hf_request_list_push(struct hf_request_list *l, struct hf_request *const *reqs, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		reqs[i]->next = i + 1 < n ? reqs[i + 1] : NULL;
+		reqs[i]->chain_rest = n - 1 - i;
+		reqs[i]->status = HF_ENGINE_OK;
+	}
+	if (l->tail)
+		l->tail->next = reqs[0];
+	else
+		l->head = reqs[0];
+	l->tail = reqs[n - 1];
+	l->len += n;
+}
+
+struct hf_request *hf_request_list_take(struct hf_request_list *l, uint32_t batch_max, uint32_t *n)
+{
+	struct hf_request *head = l->head, *r = head, *last = NULL;
+	uint32_t k = 0;
+	while (r && (k < batch_max || (last && last->chain_rest))) {
+		last = r;
+		r = r->next;
+		k++;
+	}
+	*n = k;
+	if (!last)
+		return NULL;
+	last->next = NULL;
+	l->head = r;
+	if (!r)
+		l->tail = NULL;
+	l->len -= k;
+	return head;
+}
+
 void hf_engine_config_default(struct hf_engine_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);

@@ -28,4 +28,19 @@ struct hf_engine {
 	const struct hf_engine_ops *ops;
 };
 
+/* The submitted requests an engine has not taken yet, in order (under the
+ * engine's own lock). */
+struct hf_request_list {
+	struct hf_request *head, *tail;
+	uint32_t len;
+};
+
+/* Appends reqs[0..n) (n >= 1) as one chain, each status HF_ENGINE_OK: a
+ * chain submitted together is never split between batches. */
+void hf_request_list_push(struct hf_request_list *l, struct hf_request *const *reqs, uint32_t n);
+/* Takes the next batch off the front: up to batch_max requests, more
+ * only to finish a chain. NULL when empty; *n: how many. */
+struct hf_request *hf_request_list_take(struct hf_request_list *l, uint32_t batch_max,
+					uint32_t *n /* out */);
+
 #endif

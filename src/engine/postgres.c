@@ -375,8 +375,7 @@ struct pg {
 
 	pthread_mutex_t q_mu;
 	pthread_cond_t q_cv;
-	struct hf_request *q_head, *q_tail;
-	uint32_t q_len;
+	struct hf_request_list q;
 	bool closing;
 	pthread_t thread;
 
@@ -1615,7 +1614,7 @@ static void *engine_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&e->q_mu);
 		bool tick = false;
-		while (!e->q_head && !e->closing) {
+		while (!e->q.head && !e->closing) {
 			tick = tick_due(e);
 			bool reconnect_due = atomic_load(&e->down) &&
 					     mono_ms() - e->last_connect_mono_ms >= RECONNECT_MS;
@@ -1648,7 +1647,7 @@ static void *engine_main(void *arg)
 		 * for as many as it had keeps transactions full, above all when
 		 * processes take turns at the lock (each turn would otherwise
 		 * carry the few that came during the other's). */
-		if (e->q_head && !tick && e->q_len < e->last_batch_n && !e->closing) {
+		if (e->q.head && !tick && e->q.len < e->last_batch_n && !e->closing) {
 			struct timespec ts;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			uint64_t until_us = e->last_batch_end_us + GATHER_US;
@@ -1656,28 +1655,14 @@ static void *engine_main(void *arg)
 			if (until_us > now_us) {
 				ts.tv_sec = (time_t)(until_us / 1000000u);
 				ts.tv_nsec = (long)(until_us % 1000000u) * 1000;
-				while (e->q_len < e->last_batch_n && !e->closing &&
+				while (e->q.len < e->last_batch_n && !e->closing &&
 				       pthread_cond_timedwait(&e->q_cv, &e->q_mu, &ts) == 0)
 					;
 			}
 		}
-		struct hf_request *head = e->q_head, *r = head, *last = NULL;
-		uint32_t n = 0;
-		while (r && (n < batch_max || (last && last->chain_rest))) {
-			last = r;
-			r = r->next;
-			n++;
-		}
-		if (last) {
-			last->next = NULL;
-			e->q_head = r;
-			if (!r)
-				e->q_tail = NULL;
-			e->q_len -= n;
-		} else {
-			head = NULL;
-		}
-		bool stop = e->closing && !e->q_head && !head;
+		uint32_t n;
+		struct hf_request *head = hf_request_list_take(&e->q, batch_max, &n);
+		bool stop = e->closing && !e->q.head && !head;
 		pthread_mutex_unlock(&e->q_mu);
 
 		if (head || tick) {
@@ -1718,25 +1703,15 @@ static int pg_submit(struct hf_engine *base, struct hf_request *const *reqs, uin
 		pthread_mutex_unlock(&e->st_mu);
 		return HF_ENGINE_FULL; /* the database is away: 503 + Retry-After */
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		reqs[i]->next = i + 1 < n ? reqs[i + 1] : NULL;
-		reqs[i]->chain_rest = n - 1 - i;
-		reqs[i]->status = HF_ENGINE_OK;
-	}
 	pthread_mutex_lock(&e->q_mu);
-	if (e->closing || e->q_len + n > e->cfg.queue_max) {
+	if (e->closing || e->q.len + n > e->cfg.queue_max) {
 		pthread_mutex_unlock(&e->q_mu);
 		pthread_mutex_lock(&e->st_mu);
 		e->st.queue_full++;
 		pthread_mutex_unlock(&e->st_mu);
 		return HF_ENGINE_FULL;
 	}
-	if (e->q_tail)
-		e->q_tail->next = reqs[0];
-	else
-		e->q_head = reqs[0];
-	e->q_tail = reqs[n - 1];
-	e->q_len += n;
+	hf_request_list_push(&e->q, reqs, n);
 	pthread_cond_signal(&e->q_cv);
 	pthread_mutex_unlock(&e->q_mu);
 	return HF_ENGINE_OK;
@@ -1821,7 +1796,7 @@ static void pg_stats(struct hf_engine *base, struct hf_engine_stats *out)
 	*out = e->st;
 	pthread_mutex_unlock(&e->st_mu);
 	pthread_mutex_lock(&e->q_mu);
-	out->queue_depth = e->q_len;
+	out->queue_depth = e->q.len;
 	pthread_mutex_unlock(&e->q_mu);
 	/* The database away reads as failed (/health answers 503) until the
 	 * engine has reconnected by itself. */
