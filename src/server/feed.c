@@ -299,30 +299,7 @@ static void entry_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct
 			hf_jw_prefixed_u64(jw, 'o', b->order);
 		}
 	}
-	hf_jw_key(jw, "seats");
-	hf_jw_arr(jw);
-	for (uint32_t i = 0; i < b->n_seats; i++) {
-		uint32_t ev = 0;
-		struct hf_str sid = hf_sm_seat_id(sm, b->seats[i].seat, &ev);
-		hf_jw_obj(jw);
-		hf_jw_key(jw, "event");
-		jw_hstr(jw, hf_sm_event_id(sm, ev));
-		hf_jw_key(jw, "seat");
-		jw_hstr(jw, sid);
-		hf_jw_obj_end(jw);
-	}
-	hf_jw_arr_end(jw);
-	hf_jw_key(jw, "items");
-	hf_jw_arr(jw);
-	for (uint32_t i = 0; i < b->n_items; i++) {
-		hf_jw_obj(jw);
-		hf_jw_key(jw, "item");
-		jw_hstr(jw, hf_sm_item_id(sm, b->items[i].item));
-		hf_jw_key(jw, "quantity");
-		hf_jw_u64(jw, b->items[i].quantity);
-		hf_jw_obj_end(jw);
-	}
-	hf_jw_arr_end(jw);
+	hf_render_lines(jw, sm, b, false);
 	hf_jw_key(jw, "total");
 	hf_jw_i64(jw, b->total);
 	hf_jw_key(jw, "total_with_fees");
@@ -662,6 +639,27 @@ static void ring_push(struct topic *t, uint64_t id, char *bytes, size_t len)
 	t->ring_bytes += len;
 }
 
+static void counts_json(struct hf_jw *jw, const uint32_t *count)
+{
+	hf_jw_key(jw, "counts");
+	hf_jw_obj(jw);
+	for (int s = 0; s < 4; s++) {
+		hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
+		hf_jw_u64(jw, count[s]);
+	}
+	hf_jw_obj_end(jw);
+}
+
+static void item_counters_json(struct hf_jw *jw, const struct topic *t)
+{
+	hf_jw_key(jw, "available");
+	hf_jw_u64(jw, t->available);
+	hf_jw_key(jw, "held");
+	hf_jw_u64(jw, t->held);
+	hf_jw_key(jw, "sold");
+	hf_jw_u64(jw, t->sold);
+}
+
 /* Sends a dirty topic's changes as one message. */
 static void topic_flush(struct hf_feeds *f, struct topic *t, int64_t now)
 {
@@ -669,12 +667,7 @@ static void topic_flush(struct hf_feeds *f, struct topic *t, int64_t now)
 	hf_jw_init(&jw, NULL);
 	hf_jw_obj(&jw);
 	if (t->is_item) {
-		hf_jw_key(&jw, "available");
-		hf_jw_u64(&jw, t->available);
-		hf_jw_key(&jw, "held");
-		hf_jw_u64(&jw, t->held);
-		hf_jw_key(&jw, "sold");
-		hf_jw_u64(&jw, t->sold);
+		item_counters_json(&jw, t);
 	} else {
 		hf_jw_key(&jw, "seats");
 		hf_jw_arr(&jw);
@@ -702,13 +695,7 @@ static void topic_flush(struct hf_feeds *f, struct topic *t, int64_t now)
 			t->dirty = false;
 			return;
 		}
-		hf_jw_key(&jw, "counts");
-		hf_jw_obj(&jw);
-		for (int s = 0; s < 4; s++) {
-			hf_jw_key(&jw, hf_seat_state_name((enum hf_seat_state)s));
-			hf_jw_u64(&jw, t->count[s]);
-		}
-		hf_jw_obj_end(&jw);
+		counts_json(&jw, t->count);
 	}
 	hf_jw_obj_end(&jw);
 	struct hf_jw fr;
@@ -1065,12 +1052,7 @@ static void topic_snapshot(struct hf_feeds *f, struct topic *t)
 	if (t->is_item) {
 		hf_jw_key(&jw, "id");
 		hf_jw_str(&jw, t->name, t->name_len);
-		hf_jw_key(&jw, "available");
-		hf_jw_u64(&jw, t->available);
-		hf_jw_key(&jw, "held");
-		hf_jw_u64(&jw, t->held);
-		hf_jw_key(&jw, "sold");
-		hf_jw_u64(&jw, t->sold);
+		item_counters_json(&jw, t);
 	} else {
 		hf_jw_reserve(&jw, (size_t)t->n_seats * 96 + 256);
 		hf_jw_key(&jw, "event");
@@ -1083,13 +1065,7 @@ static void topic_snapshot(struct hf_feeds *f, struct topic *t)
 			hf_render_seat(&jw, &s, f->seat_state[t->first_seat + i]);
 		}
 		hf_jw_arr_end(&jw);
-		hf_jw_key(&jw, "counts");
-		hf_jw_obj(&jw);
-		for (int s = 0; s < 4; s++) {
-			hf_jw_key(&jw, hf_seat_state_name((enum hf_seat_state)s));
-			hf_jw_u64(&jw, t->count[s]);
-		}
-		hf_jw_obj_end(&jw);
+		counts_json(&jw, t->count);
 	}
 	hf_jw_obj_end(&jw);
 	struct hf_jw fr;
@@ -1214,17 +1190,6 @@ unsigned hf_feeds_open(struct hf_feeds *f, struct hf_httpd_conn *c, enum hf_feed
 }
 
 /* ---- reads off the sequencer (loop threads) ------------------------------ */
-
-static void counts_json(struct hf_jw *jw, const uint32_t *count)
-{
-	hf_jw_key(jw, "counts");
-	hf_jw_obj(jw);
-	for (int s = 0; s < 4; s++) {
-		hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
-		hf_jw_u64(jw, count[s]);
-	}
-	hf_jw_obj_end(jw);
-}
 
 int hf_feeds_read(struct hf_feeds *f, enum hf_feed_kind kind, const char *name, uint32_t name_len,
 		  const char *after, uint32_t limit, bool seats, struct hf_jw *jw)

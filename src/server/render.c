@@ -205,6 +205,49 @@ static void seat_ref(struct hf_jw *jw, const struct hf_sm *sm, uint32_t seat)
 
 /* together: -1 not shown (reads, and writes that chose no seat), else
  * whether the chosen seats are side by side. */
+void hf_render_lines(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b, bool full)
+{
+	hf_jw_key(jw, "seats");
+	hf_jw_arr(jw);
+	for (uint32_t i = 0; i < b->n_seats; i++) {
+		uint32_t ev = 0;
+		struct hf_str sid = hf_sm_seat_id(sm, b->seats[i].seat, &ev);
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "event");
+		jw_hstr(jw, hf_sm_event_id(sm, ev));
+		hf_jw_key(jw, "seat");
+		jw_hstr(jw, sid);
+		if (full) {
+			hf_jw_key(jw, "price");
+			hf_jw_i64(jw, b->seats[i].price);
+		}
+		hf_jw_obj_end(jw);
+	}
+	hf_jw_arr_end(jw);
+	hf_jw_key(jw, "items");
+	hf_jw_arr(jw);
+	for (uint32_t i = 0; i < b->n_items; i++) {
+		const struct hf_view_item *it = &b->items[i];
+		hf_jw_obj(jw);
+		hf_jw_key(jw, "item");
+		jw_hstr(jw, hf_sm_item_id(sm, it->item));
+		hf_jw_key(jw, "quantity");
+		hf_jw_u64(jw, it->quantity);
+		if (full) {
+			hf_jw_key(jw, "requested");
+			hf_jw_u64(jw, it->requested);
+			hf_jw_key(jw, "available");
+			hf_jw_u64(jw, it->available);
+			hf_jw_key(jw, "price");
+			hf_jw_i64(jw, it->price);
+			hf_jw_key(jw, "line_total");
+			hf_jw_i64(jw, it->price * (int64_t)it->quantity);
+		}
+		hf_jw_obj_end(jw);
+	}
+	hf_jw_arr_end(jw);
+}
+
 static void render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b,
 			   bool is_order, int64_t now_ms, int together)
 {
@@ -235,41 +278,7 @@ static void render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struc
 			hf_render_booking_id(jw, 'o', b->order);
 		}
 	}
-	hf_jw_key(jw, "seats");
-	hf_jw_arr(jw);
-	for (uint32_t i = 0; i < b->n_seats; i++) {
-		uint32_t ev = 0;
-		struct hf_str sid = hf_sm_seat_id(sm, b->seats[i].seat, &ev);
-		hf_jw_obj(jw);
-		hf_jw_key(jw, "event");
-		jw_hstr(jw, hf_sm_event_id(sm, ev));
-		hf_jw_key(jw, "seat");
-		jw_hstr(jw, sid);
-		hf_jw_key(jw, "price");
-		hf_jw_i64(jw, b->seats[i].price);
-		hf_jw_obj_end(jw);
-	}
-	hf_jw_arr_end(jw);
-	hf_jw_key(jw, "items");
-	hf_jw_arr(jw);
-	for (uint32_t i = 0; i < b->n_items; i++) {
-		const struct hf_view_item *it = &b->items[i];
-		hf_jw_obj(jw);
-		hf_jw_key(jw, "item");
-		jw_hstr(jw, hf_sm_item_id(sm, it->item));
-		hf_jw_key(jw, "quantity");
-		hf_jw_u64(jw, it->quantity);
-		hf_jw_key(jw, "requested");
-		hf_jw_u64(jw, it->requested);
-		hf_jw_key(jw, "available");
-		hf_jw_u64(jw, it->available);
-		hf_jw_key(jw, "price");
-		hf_jw_i64(jw, it->price);
-		hf_jw_key(jw, "line_total");
-		hf_jw_i64(jw, it->price * (int64_t)it->quantity);
-		hf_jw_obj_end(jw);
-	}
-	hf_jw_arr_end(jw);
+	hf_render_lines(jw, sm, b, true);
 	hf_jw_key(jw, "total");
 	hf_jw_i64(jw, b->total);
 	hf_jw_key(jw, "fees");

@@ -212,6 +212,10 @@ void hf_render_reply(struct hf_req *r);
 /* A hold or order as JSON (names through the immutable-name accessors). */
 void hf_render_booking(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b,
 		       bool is_order, int64_t now_ms);
+/* A booking's "seats": [{"event", "seat"}] and "items": [{"item",
+ * "quantity"}] into an open object; full adds the prices (and items'
+ * requested, available, line_total) the API's answers carry. */
+void hf_render_lines(struct hf_jw *jw, const struct hf_sm *sm, const struct hf_booking *b, bool full);
 /* An event's fields, from its info or from the command that made it
  * (id, name, starts_at, hold_ttl_s, max_per_customer, the sale window,
  * orphan_rule, seat_count), into an open object. */
