@@ -59,8 +59,16 @@
 #define HTTPD_ACCEPT_BURST 32
 /* After accept ran out of descriptors, listen again this much later. */
 #define HTTPD_ACCEPT_RETRY_MS 100
+/* Lingering close: after answering a request whose body was not read (past
+ * its bound, refused at its head, or a malformed request), the write side is shut and what still comes is read and
+ * dropped until the client closes, a pause of HTTPD_LINGER_IDLE_MS, or
+ * HTTPD_LINGER_MAX_MS in all. Closing with unread input sends a reset,
+ * and a client still sending would lose the answer. */
+#define HTTPD_LINGER_IDLE_MS 1000
+#define HTTPD_LINGER_MAX_MS 5000
+#define HTTPD_LINGER_RCVBUF (256 << 10)
 
-enum { C_HEAD, C_BODY, C_PARKED, C_WRITING, C_STREAM };
+enum { C_HEAD, C_BODY, C_PARKED, C_WRITING, C_STREAM, C_LINGER };
 
 struct loop {
 	struct hf_httpd *d;
@@ -72,7 +80,7 @@ struct loop {
 	h2o_multithread_message_t quiesce_msg, stop_msg;
 	h2o_socket_t *listener;
 	int listen_fd;
-	h2o_timeout_t idle_to, req_to, accept_to;
+	h2o_timeout_t idle_to, req_to, accept_to, linger_to;
 	h2o_timeout_entry_t accept_entry; /* accepting again after EMFILE */
 	h2o_linklist_t conns;
 	bool stopping;
@@ -109,6 +117,8 @@ struct hf_httpd_conn {
 	uint8_t state;
 	bool keep_alive, close_after, peer_eof, reading, writing, out_queued, done;
 	bool chunked, too_large, in_request;
+	bool body_unread; /* answered before its body was read: linger at close */
+	int64_t linger_until_ms;
 	bool in_head_with_body; /* in the head callback of a request with a body */
 	int minor;
 	size_t prev_len, head_len;
@@ -212,6 +222,10 @@ static void on_deadline(h2o_timeout_entry_t *entry)
 {
 	struct hf_httpd_conn *c = H2O_STRUCT_FROM_MEMBER(struct hf_httpd_conn, timer, entry);
 	struct hf_httpd *d = c->l->d;
+	if (c->state == C_LINGER) {
+		conn_close(c);
+		return;
+	}
 	atomic_fetch_add(&d->timeouts, 1);
 	if (d->h.timeout)
 		d->h.timeout(d->h.ctx, c->user);
@@ -315,6 +329,41 @@ static void write_out(struct hf_httpd_conn *c, h2o_iovec_t *bufs, size_t n)
 	h2o_socket_write(c->sock, bufs, n, on_written);
 }
 
+static void on_linger_read(h2o_socket_t *sock, const char *err)
+{
+	struct hf_httpd_conn *c = sock->data;
+	/* dropped, but for one byte: a buffer emptied is freed and the next
+	 * read allocates again; this one is reused (its size stays about
+	 * twice what one wake-up reads) */
+	if (sock->input->size > 1)
+		h2o_buffer_consume(&sock->input, sock->input->size - 1);
+	if (err || mono_ms() >= c->linger_until_ms) {
+		conn_close(c);
+		return;
+	}
+	arm(c, &c->l->linger_to);
+}
+
+/* The answer is out; the client may still be sending a body we refused. */
+static void linger(struct hf_httpd_conn *c)
+{
+	c->state = C_LINGER;
+	c->linger_until_ms = mono_ms() + HTTPD_LINGER_MAX_MS;
+	int fd = h2o_socket_get_fd(c->sock);
+	shutdown(fd, SHUT_WR);
+	/* h2o reads all that is there at each wake-up: a small receive buffer
+	 * keeps what a sender can make it hold small (it was 40 MiB a
+	 * connection for a client sending as fast as loopback goes) */
+	int small = HTTPD_LINGER_RCVBUF;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	h2o_buffer_consume(&c->sock->input, c->sock->input->size);
+	if (c->reading)
+		h2o_socket_read_stop(c->sock);
+	c->reading = true;
+	h2o_socket_read_start(c->sock, on_linger_read);
+	arm(c, &c->l->linger_to);
+}
+
 /* The connection's next step after an answer or a stream's flush. */
 static void after_answer(struct hf_httpd_conn *c, bool ok)
 {
@@ -323,6 +372,10 @@ static void after_answer(struct hf_httpd_conn *c, bool ok)
 	c->head_buf = NULL;
 	if (d->h.sent)
 		d->h.sent(d->h.ctx, c->user, ok);
+	if (ok && c->sock && (c->too_large || c->body_unread) && !c->peer_eof && !c->l->stopping) {
+		linger(c);
+		return;
+	}
 	if (!ok || c->close_after || !c->sock || c->l->stopping) {
 		conn_close(c);
 		return;
@@ -436,6 +489,7 @@ static void refuse(struct hf_httpd_conn *c, unsigned status, const char *code, c
 			 status, reason(status), date_line(c->l), bl, body);
 	c->done = true;
 	c->close_after = true;
+	c->body_unread = true; /* whatever follows is not read */
 	c->state = C_WRITING;
 	arm(c, NULL);
 	c->out[0] = h2o_iovec_init(c->head_buf, (size_t)n);
@@ -580,6 +634,7 @@ static void parse_head(struct hf_httpd_conn *c)
 	c->minor = h.minor;
 	c->close_after = false;
 	c->too_large = false;
+	c->body_unread = false;
 	c->chunked = false;
 	c->body_len = 0;
 	c->body_max = 0;
@@ -593,6 +648,7 @@ static void parse_head(struct hf_httpd_conn *c)
 	if (v == HF_HTTPD_ANSWERED) {
 		HF_ASSERT(c->done && (!has_body || c->close_after || !c->sock));
 		c->in_request = false;
+		c->body_unread = has_body;
 		if (c->sock)
 			h2o_buffer_consume(&c->sock->input, has_body ? c->sock->input->size : (size_t)n);
 		if (!c->sock)
@@ -702,7 +758,7 @@ static void process(struct hf_httpd_conn *c)
 		h2o_buffer_consume(&c->sock->input, c->sock->input->size); /* a watcher says nothing */
 		return;
 	default:
-		return; /* PARKED, WRITING: the next request waits for this answer */
+		return; /* PARKED, WRITING: the next request waits for this answer (LINGER reads on its own) */
 	}
 }
 
@@ -1042,7 +1098,7 @@ static void on_ctl(h2o_multithread_receiver_t *receiver, h2o_linklist_t *message
 				n = n->next;
 				if (c->state == C_STREAM)
 					stream_pump(c->stream);
-				else if (c->state == C_HEAD || c->state == C_BODY)
+				else if (c->state == C_HEAD || c->state == C_BODY || c->state == C_LINGER)
 					conn_close(c);
 			}
 		}
@@ -1060,6 +1116,7 @@ static void loop_setup(struct loop *l)
 	h2o_timeout_init(l->ev, &l->idle_to, cfg->idle_timeout_ms);
 	h2o_timeout_init(l->ev, &l->req_to, cfg->request_timeout_ms);
 	h2o_timeout_init(l->ev, &l->accept_to, HTTPD_ACCEPT_RETRY_MS);
+	h2o_timeout_init(l->ev, &l->linger_to, HTTPD_LINGER_IDLE_MS);
 	l->accept_entry.cb = on_accept_again;
 	l->queue = h2o_multithread_create_queue(l->ev);
 	h2o_multithread_register_receiver(l->queue, &l->wakes, on_wakes);
@@ -1095,6 +1152,7 @@ static void loop_teardown(struct loop *l)
 	if (h2o_timeout_is_linked(&l->accept_entry))
 		h2o_timeout_unlink(&l->accept_entry);
 	h2o_timeout_dispose(l->ev, &l->accept_to);
+	h2o_timeout_dispose(l->ev, &l->linger_to);
 	h2o_evloop_destroy(l->ev);
 	if (l->d->h.thread_end)
 		l->d->h.thread_end(l->d->h.ctx);
