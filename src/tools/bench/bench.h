@@ -23,6 +23,11 @@
  *   wl_seats.c     holdfast seats (hold 2-4 seats, then confirm) and its check
  *   wl_mixed.c     holdfast mixed (hold, then confirm / release / expire;
  *                  test clock) and its check
+ *   wl_onsale.c    holdfast onsale (hold 2-4 seats, then release them; a
+ *                  probe seat changing every --probe-ms) and its check
+ *   watch.c        --watchers, --pollers: the event's feed read by N SSE
+ *                  connections, its whole seat map polled by N more, each
+ *                  kind on a thread of its own; the probe's delivery delay
  *   wl_ping.c      ping (GET /health) and the ceiling (an empty handler)
  *   peer_django.c  the Django peer (its state is checked by the script, SQL)
  *   peer_redis.c   Redis + Lua (EVALSHA) and its check
@@ -34,6 +39,9 @@
  *            fraction of a second);
  *   idle     --idle N connections opened, each answered once, then left
  *            open and silent (idle.c);
+ *   watch    --watchers N feeds opened and their snapshots read, then
+ *            read through the run by a thread of their own (watch.c);
+ *            --pollers poll from the warm-up on, on another;
  *   warm-up  --warmup-s on objects of its own (a warm item, a warm event),
  *            so first touches and lazy paths stay out of the numbers;
  *   run      --duration-s: requests/s and latency count the answers that
@@ -52,8 +60,9 @@
  *
  * Threads: --threads workers, each owning its connections and its stats
  * (no sharing on the hot path but the workloads' atomic counters); the
- * main thread only moves the phase (warm-up -> run -> drain -> stop) and
- * takes the CPU snapshots at the window's edges.
+ * watchers' and the pollers' threads (when asked for); the main thread
+ * only moves the phase (warm-up -> run -> drain -> stop) and takes the
+ * CPU snapshots at the window's edges.
  */
 #ifndef HF_TOOLS_BENCH_H
 #define HF_TOOLS_BENCH_H
@@ -80,6 +89,7 @@
 #define RBUF_MIN 16384
 #define BATCH_MAX 1000
 #define IDLE_MAX 1000000 /* --idle: a million sockets is past any machine here */
+#define WATCH_MAX 100000 /* --watchers, --pollers: each */
 
 enum proto { PROTO_HTTP, PROTO_RESP };
 enum cls { CLS_OK, CLS_REJECTED, CLS_OTHER };
@@ -128,14 +138,20 @@ void stats_merge(struct stats *to, const struct stats *from);
 
 struct bench;
 struct conn;
+struct worker;
 
 /* One row per system x workload (rows.c). next builds the connection's
  * next request (false: nothing to send now); answer classifies an answer
  * and moves the workload's state (it may rewrite *status, for RESP); lost
  * is told of a request whose outcome will stay unknown; setup and verify
- * return 0 or -1 (verify: a failed check, printed). clock: a test-clock
- * connection advances the server's clock during the run; bookings: the
- * op whose successes are bookings (bookings_per_s), or OP_NONE. */
+ * return 0 or -1 (verify: a failed check, printed). tick (or NULL): a
+ * connection of its own beside the load (b->clock_conn, on worker 0),
+ * driven by this function at every turn of worker 0's loop: the test
+ * clock (mixed), the feed probe (onsale); its answers go to answer and
+ * lost like any other but stay out of requests/s and latency. bookings:
+ * the op whose successes are bookings (bookings_per_s), or OP_NONE.
+ * report (or NULL): adds the workload's own RESULT fields, whether or not
+ * verify ran. */
 struct row {
 	const char *system;
 	const char *workload;
@@ -146,8 +162,9 @@ struct row {
 	int (*answer)(struct bench *b, struct conn *c, int *status, const char *body, size_t len);
 	void (*lost)(struct bench *b, struct conn *c);
 	int (*verify)(struct bench *b);
-	bool clock;
+	void (*tick)(struct worker *w, uint64_t now);
 	uint8_t bookings;
+	void (*report)(struct bench *b, double window_s);
 };
 extern const struct row rows[];
 extern const size_t n_rows;
@@ -164,11 +181,9 @@ struct lreq {
 	size_t answer_len;
 };
 
-struct worker;
-
 struct conn {
 	struct worker *w;
-	uint32_t id;                /* 0..conns-1; conns: the test clock's */
+	uint32_t id;                /* 0..conns-1; conns: the tick connection's */
 	int fd;
 	bool connecting, busy, close_after, want_out, until_close;
 	uint8_t op;                 /* enum op of the outstanding request */
@@ -221,6 +236,29 @@ struct idle {
 	long rss_kib_before, rss_kib_after; /* the server's VmRSS (-1: unknown) */
 };
 
+/* onsale's probe: one seat (S-<seat>, no writer touches it) that the tick
+ * connection holds and releases in turn, every --probe-ms; wl_onsale.c
+ * sends and acknowledges, the watch thread finds each change in the
+ * feeds (watch.c). Transition k makes the seat held when k is even, free
+ * when odd. It is published (started = k + 1) before its request is
+ * written, since a feed may carry it before its answer is read; ack_ns[k]
+ * (the 2xx answer read, mono_ns) is stored after in_window[k] (answered
+ * inside the measured window), so a reader that sees ack_ns[k] sees both.
+ * A transition whose answer is not 2xx, or lost, is sent again. */
+struct probe {
+	uint32_t seat;
+	uint32_t cap;                /* transitions room: the run at --probe-ms */
+	_Atomic uint32_t started;
+	_Atomic uint64_t *ack_ns;    /* 0: not acknowledged yet */
+	_Atomic uint8_t *in_window;
+	/* worker 0 only */
+	uint32_t done;               /* transitions acknowledged */
+	uint64_t next_ns;            /* when to send the next */
+	uint64_t errors;             /* answers not 2xx, and lost requests */
+};
+
+struct watch; /* watch.c */
+
 struct bench {
 	/* options */
 	const char *system, *workload, *target;
@@ -230,8 +268,10 @@ struct bench {
 	uint32_t conns, threads, stock, items, events, event_seats, batch, customers;
 	uint32_t hold_ttl_s, clock_ms, clock_advance_s, django_users, django_products;
 	uint32_t idle_n, idle_per_addr;
+	uint32_t watchers_n, pollers_n, poll_interval_ms, probe_ms;
 	double duration_s, warmup_s, drain_s, seats_fill, idle_settle_s;
-	const char *tag, *admin_key_file, *redis_script_file, *account, *idle_path, *perf_ctl;
+	const char *tag, *admin_key_file, *redis_script_file, *account, *idle_path, *perf_ctl,
+		*thread_cpu;
 	uint64_t seed;
 	bool no_verify;
 	const struct row *row;
@@ -243,9 +283,12 @@ struct bench {
 	_Atomic size_t list_next;
 	_Atomic uint32_t list_left;
 	struct worker *workers;
-	struct conn *clock_conn;
+	struct conn *clock_conn;     /* the row's tick connection (NULL: none) */
 	uint64_t t_run0_ns, t_run1_ns;
 	struct idle idle;
+	struct watch *watch;         /* NULL: no watchers nor pollers */
+	char feed_event[96];         /* the event watched and polled (onsale) */
+	struct probe probe;
 	/* credentials and objects */
 	char admin_auth[4200];
 	char **auth;                 /* per conn * customers: "Authorization: Bearer t\r\n" */
@@ -266,7 +309,7 @@ struct bench {
 	struct stats total[N_PHASES];
 	uint64_t connects, sock_errors, lost, unanswered;
 	char verdict[16];
-	char extra[1024];            /* workload fields for the RESULT line */
+	char extra[2048];            /* workload fields for the RESULT line */
 	/* metrics (holdfast): route/status counts before the run */
 	struct metric_count *metrics0;
 	size_t n_metrics0;
@@ -274,9 +317,13 @@ struct bench {
 	pid_t acct[ACCOUNT_MAX];
 	int n_acct;
 	double cpu_client_s, cpu_server_s, cpu_other_s, busy_pct, steal_s;
+	double thread_cpu_s;         /* --thread-cpu: that thread's CPU in the window (-1: unknown) */
 };
 
-enum { SEAT_FREE = 0, SEAT_HELD = 1, SEAT_SOLD = 2, SEAT_UNSURE_HELD = 3, SEAT_UNSURE_SOLD = 4 };
+/* SEAT_RELEASING (onsale): its hold's release is sent, not yet answered;
+ * another hold may take the seat once the server has freed it. */
+enum { SEAT_FREE = 0, SEAT_HELD = 1, SEAT_SOLD = 2, SEAT_UNSURE_HELD = 3, SEAT_UNSURE_SOLD = 4,
+       SEAT_RELEASING = 5 };
 
 /* ---- small helpers (main.c) --------------------------------------------- */
 
@@ -326,9 +373,9 @@ int conn_open(struct conn *c);
 void conn_write(struct conn *c);
 void conn_lost(struct conn *c);
 void *worker_main(void *arg);
-/* Creates the workers and their connections (conns of them; plus the test
- * clock's connection on worker 0 when clock). */
-void workers_make(struct bench *b, uint32_t conns, uint32_t threads, bool clock);
+/* Creates the workers and their connections (conns of them; plus the tick
+ * connection on worker 0 when tick). */
+void workers_make(struct bench *b, uint32_t conns, uint32_t threads, bool tick);
 void workers_free(struct bench *b);
 /* Sends every request of list (n) on up to SETUP_CONNS connections and
  * waits for every answer. Returns the number without an answer. */
@@ -350,6 +397,24 @@ void idle_open(struct bench *b);
 /* Counts how many are still open (a server that closed one: EOF). */
 void idle_check(struct bench *b);
 void idle_close(struct bench *b);
+
+/* ---- feed watchers and seat-map pollers (watch.c) ------------------------ */
+
+/* Opens b->watchers_n feeds of b->feed_event (source addresses after
+ * --idle's), reads every snapshot, waits --idle-settle-s and reads the
+ * server's VmRSS before and after; then starts the watchers' thread,
+ * which reads them all until watch_stop, and the pollers'. Dies when not
+ * one feed could be opened. */
+void watch_open(struct bench *b);
+/* The load starts: the pollers begin (spread over one interval). */
+void watch_go(struct bench *b);
+/* Stops the threads (no earlier than 1 s after the window, so the last
+ * changes can arrive), closes every connection, keeps the numbers. */
+void watch_stop(struct bench *b);
+/* The feed and poll checks (ids increase, every change seen), for verify. */
+void watch_verify(struct bench *b);
+/* The watchers', pollers' and probe's RESULT fields (zeros without them). */
+void watch_report(struct bench *b, double window_s);
 
 /* ---- CPU and memory (cpu.c) --------------------------------------------- */
 
@@ -426,6 +491,14 @@ int answer_clock_or(struct bench *b, struct conn *c, int *status, const char *bo
 void lost_mixed(struct bench *b, struct conn *c);
 int verify_mixed(struct bench *b);
 void clock_tick(struct worker *w, uint64_t now);
+/* wl_onsale.c */
+int setup_onsale(struct bench *b);
+bool next_onsale(struct bench *b, struct conn *c);
+int answer_onsale(struct bench *b, struct conn *c, int *status, const char *body, size_t len);
+void lost_onsale(struct bench *b, struct conn *c);
+int verify_onsale(struct bench *b);
+void probe_tick(struct worker *w, uint64_t now);
+void report_onsale(struct bench *b, double window_s);
 /* wl_ping.c: ping, the ceiling */
 bool next_ping(struct bench *b, struct conn *c);
 bool next_ping_django(struct bench *b, struct conn *c);

@@ -131,7 +131,9 @@ static void conn_answer(struct conn *c, struct answer *a)
 	int slot = status >= 0 && status < STATUS_MAX ? status : STATUS_MAX;
 	s->op_status[c->op][slot]++;
 	s->op_cls[c->op][cls]++;
-	if (!ops[c->op].aux) {
+	/* the tick connection's requests are the server's (the route counts
+	 * hold them) but not the load's */
+	if (!ops[c->op].aux && c != b->clock_conn) {
 		s->answers++;
 		s->status[slot]++;
 		if (cls == CLS_OK)
@@ -315,7 +317,7 @@ void *worker_main(void *arg)
 		for (int i = 0; i < n; i++)
 			conn_event(evs[i].data.ptr, evs[i].events);
 		if (b->clock_conn && b->clock_conn->w == w)
-			clock_tick(w, mono_ns());
+			b->row->tick(w, mono_ns());
 		if (b->list_mode) {
 			/* idle connections pick up list entries left by broken ones */
 			for (uint32_t i = 0; i < w->n; i++)
@@ -338,9 +340,9 @@ void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Creates the workers and their connections (conns of them; plus the test
- * clock's connection on worker 0 when clock). */
-void workers_make(struct bench *b, uint32_t conns, uint32_t threads, bool clock)
+/* Creates the workers and their connections (conns of them; plus the tick
+ * connection on worker 0 when tick). */
+void workers_make(struct bench *b, uint32_t conns, uint32_t threads, bool tick)
 {
 	if (threads > conns)
 		threads = conns;
@@ -355,7 +357,7 @@ void workers_make(struct bench *b, uint32_t conns, uint32_t threads, bool clock)
 			die("epoll_create1: %s", strerror(errno));
 		w->conns = xalloc(sizeof(struct conn *) * (conns / threads + 2));
 	}
-	for (uint32_t i = 0; i < conns + (clock ? 1 : 0); i++) {
+	for (uint32_t i = 0; i < conns + (tick ? 1 : 0); i++) {
 		struct worker *w = &b->workers[i < conns ? i % threads : 0];
 		struct conn *c = xalloc(sizeof(*c));
 		c->w = w;

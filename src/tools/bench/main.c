@@ -3,20 +3,22 @@
  * (docs/BENCHMARKS.md, "HTTP, side by side"; bench/side-by-side.sh drives
  * it). bench.h says where each part lives and what a run is.
  *
- *   holdfast-bench --workload hot|scarce|seats|spread|mixed|batch|ping
+ *   holdfast-bench --workload hot|scarce|seats|spread|mixed|batch|onsale|ping
  *                  [--system holdfast|ceiling|django|redis] [--target HOST:PORT]
  *                  [--connections N] [--duration-s S] [--warmup-s S]
- *                  [--idle N] [--perf-ctl FIFO[,ACK]] ...
+ *                  [--idle N] [--watchers N] [--pollers N] [--perf-ctl FIFO[,ACK]] ...
  *   holdfast-bench --help   lists every option with its default
  *
  * Owns: the options (one table), the run's phases as the main thread moves
- * them (setup, idle connections, warm-up, measured window, drain, verify),
- * the CPU snapshots at the window's edges, the perf control at the same
- * edges, and the report: a human summary on stderr and one RESULT line on
+ * them (setup, idle connections, watchers, warm-up, measured window, drain,
+ * verify), the CPU snapshots at the window's edges (and one server
+ * thread's, --thread-cpu), the perf control at the same edges, and the
+ * report: a human summary on stderr and one RESULT line on
  * stdout (key=value fields; the side-by-side script reads them by name).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -102,7 +104,7 @@ struct opt {
 
 /* Columns: option, kind, where it lands, default, help. */
 static const struct opt opts[] = {
-	{"--workload", O_STR, OFF(workload), "hot", "hot | scarce | seats | spread | mixed | batch | ping"},
+	{"--workload", O_STR, OFF(workload), "hot", "hot | scarce | seats | spread | mixed | batch | onsale | ping"},
 	{"--system", O_STR, OFF(system), "holdfast", "holdfast | ceiling | django | redis: how to speak to --target"},
 	{"--target", O_STR, OFF(target), "127.0.0.1:8080", "HOST:PORT (IPv4)"},
 	{"--connections", O_U32, OFF(conns), "64", "keep-alive connections, one request outstanding each"},
@@ -115,7 +117,7 @@ static const struct opt opts[] = {
 	{"--stock", O_U32, OFF(stock), "1000", "scarce: units of the item"},
 	{"--items", O_U32, OFF(items), "10000", "spread: items"},
 	{"--events", O_U32, OFF(events), "64", "seats: events put on sale one after another"},
-	{"--event-seats", O_U32, OFF(event_seats), "10000", "seats: seats per event"},
+	{"--event-seats", O_U32, OFF(event_seats), "10000", "seats, onsale: seats per event"},
 	{"--seats-fill", O_F64, OFF(seats_fill), "0.5", "seats: move to the next event once holds took this share of its seats"},
 	{"--batch", O_U32, OFF(batch), "100", "batch: operations per POST /batch"},
 	{"--customers", O_U32, OFF(customers), "8", "mixed: customers per connection"},
@@ -131,7 +133,12 @@ static const struct opt opts[] = {
 	{"--idle", O_U32, OFF(idle_n), "0", "extra keep-alive connections opened before the run (each answered once), held open and silent through it, checked at the end"},
 	{"--idle-per-addr", O_U32, OFF(idle_per_addr), "1000", "idle connections per loopback source address (127.0.0.2 upwards; a loopback --target only)"},
 	{"--idle-path", O_STR, OFF(idle_path), "/health", "the one GET each idle connection sends"},
-	{"--idle-settle-s", O_F64, OFF(idle_settle_s), "1", "wait this long after the idle connections are open before reading the server's VmRSS (first --account PID)"},
+	{"--idle-settle-s", O_F64, OFF(idle_settle_s), "1", "wait this long after the idle connections (or the watchers' snapshots) are in before reading the server's VmRSS (first --account PID)"},
+	{"--watchers", O_U32, OFF(watchers_n), "0", "onsale: SSE connections to the event's feed, opened (from source addresses after --idle's) before the warm-up and read through the run by a thread of their own"},
+	{"--pollers", O_U32, OFF(pollers_n), "0", "onsale: connections each reading the event's whole seat map (GET /events/{id}/seats?limit=10000) once per --poll-interval-ms, on a thread of their own; not in requests/s"},
+	{"--poll-interval-ms", O_U32, OFF(poll_interval_ms), "1000", "onsale: each poller's interval (their starts are spread over one)"},
+	{"--probe-ms", O_U32, OFF(probe_ms), "250", "onsale: the probe seat is held, then released, in turn this often (feed delivery samples)"},
+	{"--thread-cpu", O_STR, OFF(thread_cpu), "", "NAME: also the CPU of the first --account PID's threads named NAME (e.g. hf-sequencer) over the window"},
 	{"--perf-ctl", O_STR, OFF(perf_ctl), "", "FIFO[,ACK]: perf stat --control fifo: 'enable' at the window's start, 'disable' at its end"},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -229,6 +236,11 @@ static void parse_args(struct bench *b, int argc, char **argv)
 		die("--batch: 1..%u", BATCH_MAX);
 	if (b->idle_n > IDLE_MAX || !b->idle_per_addr)
 		die("--idle: 0..%u, --idle-per-addr: 1 or more", IDLE_MAX);
+	if (b->watchers_n > WATCH_MAX || b->pollers_n > WATCH_MAX || !b->poll_interval_ms ||
+	    !b->probe_ms)
+		die("--watchers, --pollers: 0..%u; --poll-interval-ms, --probe-ms: 1 or more", WATCH_MAX);
+	if (b->thread_cpu[0] && !b->account[0])
+		die("--thread-cpu: the thread is looked for in the first --account PID");
 	if (!b->items || b->items > 99999)
 		die("--items: 1..99999");
 	/* the check reads each event's seat map as one page */
@@ -352,6 +364,60 @@ static void perf_close(struct perf_ctl *p)
 		close(p->ack);
 }
 
+/* ---- one server thread's CPU: the window's edges ---------------------------- */
+
+/* utime + stime, in clock ticks, of the first --account PID's threads
+ * named --thread-cpu (summed when several), or -1 when there is none. */
+static long long thread_ticks(struct bench *b)
+{
+	if (!b->thread_cpu[0] || !b->n_acct)
+		return -1;
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)b->acct[0]);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	long long sum = -1;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		char p[400], buf[1024];
+		snprintf(p, sizeof(p), "%s/%s/comm", path, de->d_name);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue;
+		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		while (n && buf[n - 1] == '\n')
+			n--;
+		buf[n] = 0;
+		if (strcmp(buf, b->thread_cpu))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/stat", path, de->d_name);
+		if (!(f = fopen(p, "r")))
+			continue;
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		/* after ")": state, then 10 fields, then utime stime */
+		const char *rp = strrchr(buf, ')');
+		unsigned long long ut, st;
+		if (rp && sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+				 &st) == 2)
+			sum = (sum < 0 ? 0 : sum) + (long long)(ut + st);
+	}
+	closedir(d);
+	return sum;
+}
+
+/* A window's edge: the machine's CPU split and the --thread-cpu thread's. */
+static void window_edge(struct bench *b, struct cpu_snap *c, long long *ticks)
+{
+	cpu_snap(b, c);
+	*ticks = thread_ticks(b);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void *worker_thread(void *arg) { return worker_main(arg); }
@@ -377,25 +443,30 @@ int main(int argc, char **argv)
 	/* before the route counts are read: their one GET each is not the run's */
 	if (b->idle_n)
 		idle_open(b);
+	if (b->watchers_n || b->pollers_n)
+		watch_open(b);
 	if (holdfast && b->row->verify)
 		b->n_metrics0 = metrics_read(b, &b->metrics0);
 
 	/* the run */
 	b->list_mode = false;
-	workers_make(b, b->conns, threads, b->row->clock);
+	workers_make(b, b->conns, threads, b->row->tick != NULL);
 	atomic_store(&b->phase, b->warmup_s > 0 ? PH_WARM : PH_RUN);
 	struct cpu_snap c0, c1;
+	long long tt0 = -1, tt1 = -1;
 	if (b->warmup_s <= 0) {
-		cpu_snap(b, &c0);
+		window_edge(b, &c0, &tt0);
 		perf_say(&perf, "enable\n");
 		b->t_run0_ns = mono_ns();
 	}
 	for (uint32_t t = 0; t < b->threads; t++)
 		if (pthread_create(&b->workers[t].th, NULL, worker_thread, &b->workers[t]) != 0)
 			die("pthread_create failed");
+	if (b->watch)
+		watch_go(b);
 	if (b->warmup_s > 0) {
 		sleep_s(b->warmup_s);
-		cpu_snap(b, &c0);
+		window_edge(b, &c0, &tt0);
 		perf_say(&perf, "enable\n");
 		b->t_run0_ns = mono_ns();
 		atomic_store(&b->phase, PH_RUN);
@@ -404,7 +475,7 @@ int main(int argc, char **argv)
 	atomic_store(&b->phase, PH_DRAIN);
 	b->t_run1_ns = mono_ns();
 	perf_say(&perf, "disable\n");
-	cpu_snap(b, &c1);
+	window_edge(b, &c1, &tt1);
 	/* drain: the workers leave once their answers are in */
 	uint64_t drain_end = mono_ns() + (uint64_t)(b->drain_s * 1e9);
 	for (;;) {
@@ -429,9 +500,13 @@ int main(int argc, char **argv)
 	}
 	uint32_t used_threads = b->threads;
 	workers_free(b);
+	if (b->watch)
+		watch_stop(b);
 	perf_close(&perf);
 	double window_s = (double)(b->t_run1_ns - b->t_run0_ns) / 1e9;
 	cpu_account(b, &c0, &c1, window_s);
+	b->thread_cpu_s = tt0 >= 0 && tt1 >= 0 ? (double)(tt1 - tt0) / (double)sysconf(_SC_CLK_TCK)
+					       : -1;
 	if (b->idle_n) {
 		idle_check(b);
 		idle_close(b);
@@ -450,6 +525,10 @@ int main(int argc, char **argv)
 	double rps = (double)r->answers / window_s, ops_s = (double)r->ops_done / window_s;
 	if (b->row->bookings != OP_NONE)
 		add_extra(b, " bookings_per_s=%.0f", (double)r->op_cls[b->row->bookings][CLS_OK] / window_s);
+	if (b->row->report)
+		b->row->report(b, window_s);
+	if (b->thread_cpu[0])
+		add_extra(b, " thread=%s thread_cpu_s=%.2f", b->thread_cpu, b->thread_cpu_s);
 	if (b->idle_n) {
 		const struct idle *d = &b->idle;
 		double per = d->rss_kib_before >= 0 && d->rss_kib_after >= 0 && d->opened
@@ -481,6 +560,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "  cpu in the window: client %.2f s, servers %.2f s, other %.2f s, machine busy "
 			"%.0f%%, steal %.2f s\n",
 		b->cpu_client_s, b->cpu_server_s, b->cpu_other_s, b->busy_pct, b->steal_s);
+	if (b->thread_cpu[0])
+		fprintf(stderr, "  cpu in the window of the server's %s thread(s): %.2f s\n",
+			b->thread_cpu, b->thread_cpu_s);
 	for (int o = 0; o < N_OPS; o++) {
 		uint64_t t = r->op_cls[o][0] + r->op_cls[o][1] + r->op_cls[o][2];
 		if (t && o != OP_LIST)
