@@ -57,7 +57,7 @@ OUT=${OUT:-$(mktemp -d /tmp/holdfast-onsale.XXXXXX)}
 mkdir -p "$OUT"
 HOLDFAST=$BUILD/src/server/holdfast
 BENCH=$BUILD/src/tools/holdfast-bench
-CONFIGS="a b c d"
+CONFIGS=${CONFIGS:-a b c d}
 declare -A LABEL=(
     [a]="writers alone"
     [b]="writers + $WATCHERS watchers"

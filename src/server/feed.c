@@ -26,8 +26,9 @@
  *   - A topic with `dirty` set has changes in the mirror not yet sent;
  *     they are sent (as one message, id = dirty_seq) before any snapshot
  *     of the topic is rendered, so a snapshot's id names its state.
- *   - Change-log ids are consecutive from 1; an entry is written to the
- *     changes file before it enters memory, where readers see it.
+ *   - Change-log ids are consecutive from 1; the entries of one take
+ *     are written to the changes file (one write) before the hub lets go
+ *     of mu, so before any reader or stream sees them.
  */
 #include "server/feed.h"
 
@@ -140,6 +141,8 @@ struct topic {
 	uint64_t page_seq;
 	uint32_t page_from, page_to;
 	char *snap;         /* the snapshot rendered for last_id (shared by all who join) */
+	char *heads;        /* events: each seat's JSON up to its state, once read */
+	uint32_t *head_off; /* n_seats + 1 offsets into heads */
 	size_t snap_len;
 	uint64_t snap_id;
 };
@@ -157,6 +160,8 @@ struct hf_feeds {
 	int fd;
 	struct hf_engine_observer ob;
 	const struct hf_sm *sm; /* immutable names and seats only, off the sequencer */
+	char state_tail[4][16]; /* "free"} ...: what follows a seat's head */
+	uint8_t state_tail_len[4];
 
 	/* sequencer only */
 	struct hf_hold_due *due;
@@ -196,6 +201,9 @@ struct hf_feeds {
 	uint64_t next_change_id;
 	uint64_t log_file_lines;
 	off_t log_file_good; /* bytes of whole lines found at start */
+	struct hf_jw log_out;   /* lines of this take, written at once */
+	uint64_t log_out_lines;
+	struct hf_jw sse_out;   /* their frames for the change log's streams */
 	bool log_failed;     /* a write failed: the file stops, snapshots wait */
 	bool hub_done;       /* the hub ended (or never started): checkpoints stop waiting */
 	struct hf_feeds_stats st;
@@ -724,27 +732,8 @@ static void change_append(struct hf_feeds *f, uint64_t seq, const char *tail, si
 	memcpy(json, head, (size_t)hn);
 	memcpy(json + hn, tail, len);
 	json[total] = '\n';
-	if (f->fd >= 0 && !f->log_failed) {
-		/* On failure the file stops here (a torn line is cut at start)
-		 * and no snapshot is installed any more: the next start makes
-		 * the missing entries again from the log. */
-		size_t off = 0;
-		while (off < total + 1) {
-			ssize_t w = write(f->fd, json + off, total + 1 - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				hf_log("error", "changes",
-				       " reason=\"writing the changes file failed: %s; snapshots wait until a "
-				       "restart\"",
-				       w < 0 ? strerror(errno) : "no space");
-				f->log_failed = true;
-				break;
-			}
-			off += (size_t)w;
-		}
-		f->log_file_lines++;
-	}
+	hf_jw_raw(&f->log_out, json, total + 1);
+	f->log_out_lines++;
 	uint32_t retain = f->cfg.changes_retain;
 	if (f->log_n == retain) {
 		free(f->log[f->log_head % retain].json);
@@ -758,14 +747,42 @@ static void change_append(struct hf_feeds *f, uint64_t seq, const char *tail, si
 	e->len = (uint32_t)total;
 	f->log_n++;
 	f->st.changes++;
-	if (!f->detached && f->change_watchers) {
-		struct hf_jw fr;
-		hf_jw_init(&fr, NULL);
-		sse_frame(&fr, e->id, "change", json, total);
-		HF_ASSERT(!fr.oom);
-		watchers_write(f, &f->change_watchers, NULL, fr.buf, fr.len);
-		free(fr.buf);
+	if (!f->detached && f->change_watchers)
+		sse_frame(&f->sse_out, e->id, "change", json, total);
+}
+
+/* The entries of a take: their lines to the file with one write, then
+ * (only then) to the change log's streams. Readers see them once the
+ * hub lets go of mu, after this. */
+static void changes_flush(struct hf_feeds *f)
+{
+	HF_ASSERT(!f->log_out.oom && !f->sse_out.oom);
+	if (f->log_out.len && f->fd >= 0 && !f->log_failed) {
+		/* On failure the file stops here (a torn line is cut at start)
+		 * and no snapshot is installed any more: the next start makes
+		 * the missing entries again from the log. */
+		size_t off = 0;
+		while (off < f->log_out.len) {
+			ssize_t w = write(f->fd, f->log_out.buf + off, f->log_out.len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				hf_log("error", "changes",
+				       " reason=\"writing the changes file failed: %s; snapshots wait until a "
+				       "restart\"",
+				       w < 0 ? strerror(errno) : "no space");
+				f->log_failed = true;
+				break;
+			}
+			off += (size_t)w;
+		}
+		f->log_file_lines += f->log_out_lines;
 	}
+	f->log_out.len = 0;
+	f->log_out_lines = 0;
+	if (f->sse_out.len && !f->detached)
+		watchers_write(f, &f->change_watchers, NULL, f->sse_out.buf, f->sse_out.len);
+	f->sse_out.len = 0;
 }
 
 static void apply_delta(struct hf_feeds *f, const struct delta *d, const char *text)
@@ -884,6 +901,7 @@ static void apply_taken(struct hf_feeds *f, uint64_t durable)
 {
 	for (size_t i = 0; i < f->taken.n; i++)
 		apply_delta(f, &f->taken.d[i], f->taken.text + f->taken.d[i].off);
+	changes_flush(f);
 	f->taken.n = 0;
 	f->taken.text_len = 0;
 	if (durable > f->applied_seq) {
@@ -1041,6 +1059,52 @@ static struct topic *topic_find(struct topic **arr, uint32_t n, const char *name
 }
 
 /* The topic's snapshot message for last_id, rendered once per id. */
+/* Each seat's object up to its state ({"id":...,"state":), rendered once
+ * per event when it is first read (the fields never change): a seat map
+ * is then one copy and one state per seat. */
+static void topic_heads(struct hf_feeds *f, struct topic *t)
+{
+	if (t->heads)
+		return;
+	struct hf_jw all, one;
+	hf_jw_init(&all, NULL);
+	hf_jw_init(&one, NULL);
+	hf_jw_reserve(&all, (size_t)t->n_seats * 64 + 64);
+	t->head_off = malloc(((size_t)t->n_seats + 1) * sizeof(uint32_t));
+	HF_ASSERT(t->head_off);
+	for (uint32_t i = 0; i < t->n_seats; i++) {
+		char *keep = one.buf;
+		size_t cap = one.cap;
+		hf_jw_init(&one, NULL);
+		one.buf = keep; /* reuse the buffer */
+		one.cap = cap;
+		struct hf_seat_info si;
+		hf_sm_seat_static(f->sm, t->first_seat + i, &si);
+		hf_render_seat_head(&one, &si);
+		t->head_off[i] = (uint32_t)all.len;
+		hf_jw_raw(&all, one.buf, one.len);
+	}
+	t->head_off[t->n_seats] = (uint32_t)all.len;
+	HF_ASSERT(!all.oom && !one.oom);
+	free(one.buf);
+	t->heads = all.buf;
+}
+
+/* Seats [from, to) of an event as the elements of an open array, in the
+ * mirror's states (hf_render_seat's bytes). */
+static void seats_json(struct hf_feeds *f, struct topic *t, struct hf_jw *jw, uint32_t from,
+		       uint32_t to)
+{
+	topic_heads(f, t);
+	hf_jw_reserve(jw, (size_t)(t->head_off[to] - t->head_off[from]) + (size_t)(to - from) * 12);
+	for (uint32_t i = from; i < to; i++) {
+		uint8_t st = f->seat_state[t->first_seat + i];
+		HF_ASSERT(st < 4);
+		hf_jw_json(jw, t->heads + t->head_off[i], t->head_off[i + 1] - t->head_off[i]);
+		hf_jw_raw(jw, f->state_tail[st], f->state_tail_len[st]);
+	}
+}
+
 static void topic_snapshot(struct hf_feeds *f, struct topic *t)
 {
 	if (t->snap && t->snap_id == t->last_id)
@@ -1059,11 +1123,7 @@ static void topic_snapshot(struct hf_feeds *f, struct topic *t)
 		hf_jw_str(&jw, t->name, t->name_len);
 		hf_jw_key(&jw, "seats");
 		hf_jw_arr(&jw);
-		for (uint32_t i = 0; i < t->n_seats; i++) {
-			struct hf_seat_info s;
-			hf_sm_seat_static(f->sm, t->first_seat + i, &s);
-			hf_render_seat(&jw, &s, f->seat_state[t->first_seat + i]);
-		}
+		seats_json(f, t, &jw, 0, t->n_seats);
 		hf_jw_arr_end(&jw);
 		counts_json(&jw, t->count);
 	}
@@ -1239,11 +1299,7 @@ int hf_feeds_read(struct hf_feeds *f, enum hf_feed_kind kind, const char *name, 
 			hf_jw_str(&pj, t->name, t->name_len);
 			hf_jw_key(&pj, "seats");
 			hf_jw_arr(&pj);
-			for (uint32_t i = from; i < to; i++) {
-				struct hf_seat_info s;
-				hf_sm_seat_static(f->sm, t->first_seat + i, &s);
-				hf_render_seat(&pj, &s, f->seat_state[t->first_seat + i]);
-			}
+			seats_json(f, t, &pj, from, to);
 			hf_jw_arr_end(&pj);
 			hf_jw_key(&pj, "next");
 			if (to < t->n_seats)
@@ -1440,6 +1496,11 @@ struct hf_feeds *hf_feeds_new(const struct hf_feeds_config *cfg, char *err, size
 	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
 	pthread_cond_init(&f->p_cv, &mono);
 	pthread_condattr_destroy(&mono);
+	hf_jw_init(&f->log_out, NULL);
+	hf_jw_init(&f->sse_out, NULL);
+	for (int i = 0; i < 4; i++)
+		f->state_tail_len[i] = (uint8_t)snprintf(f->state_tail[i], sizeof(f->state_tail[i]), "\"%s\"}",
+							 hf_seat_state_name((enum hf_seat_state)i));
 	f->ob = (struct hf_engine_observer){
 		.arg = f, .start = ob_start, .before = ob_before, .after = ob_after,
 		.durable = ob_durable, .checkpoint = ob_checkpoint,
@@ -1499,6 +1560,8 @@ static void topic_free(struct topic *t)
 	free(t->dirty_seats);
 	free(t->snap);
 	free(t->page);
+	free(t->heads);
+	free(t->head_off);
 	free(t->name);
 	HF_ASSERT(!t->watchers);
 	free(t);
@@ -1535,6 +1598,8 @@ void hf_feeds_free(struct hf_feeds *f)
 	free(f->due);
 	free(f->booking);
 	free(f->jw.buf);
+	free(f->log_out.buf);
+	free(f->sse_out.buf);
 	dvec_free(&f->stash);
 	dvec_free(&f->pending);
 	dvec_free(&f->taken);

@@ -132,6 +132,13 @@ void hf_render_event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str na
 /* A seat of a seat map (server.h). */
 void hf_render_seat(struct hf_jw *jw, const struct hf_seat_info *s, uint8_t state)
 {
+	hf_render_seat_head(jw, s);
+	hf_jw_cstr(jw, hf_seat_state_name((enum hf_seat_state)state));
+	hf_jw_obj_end(jw);
+}
+
+void hf_render_seat_head(struct hf_jw *jw, const struct hf_seat_info *s)
+{
 	hf_jw_obj(jw);
 	hf_jw_key(jw, "id");
 	jw_hstr(jw, s->id);
@@ -152,8 +159,6 @@ void hf_render_seat(struct hf_jw *jw, const struct hf_seat_info *s, uint8_t stat
 		jw_hstr(jw, s->category);
 	}
 	hf_jw_key(jw, "state");
-	hf_jw_cstr(jw, hf_seat_state_name((enum hf_seat_state)state));
-	hf_jw_obj_end(jw);
 }
 
 /* An item with its counters (server.h). */

@@ -227,6 +227,9 @@ void hf_render_event_fields(struct hf_jw *jw, struct hf_str id, struct hf_str na
  * counters. The engine's reads and the feeds' mirror both answer with
  * these, so the two cannot drift apart. */
 void hf_render_seat(struct hf_jw *jw, const struct hf_seat_info *s, uint8_t state);
+/* The same seat up to its "state": key (the object left open): the part
+ * that never changes, which the mirror renders once per seat. */
+void hf_render_seat_head(struct hf_jw *jw, const struct hf_seat_info *s);
 void hf_render_item(struct hf_jw *jw, const struct hf_item_info *i, uint64_t available, uint64_t held,
 		    uint64_t sold);
 /* "h-12" / "o-7" */
