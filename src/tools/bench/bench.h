@@ -394,6 +394,12 @@ struct lreq *call1(struct bench *b, const char *method, const char *path, const 
  * leaves them open; reads the server's VmRSS before and after (the first
  * --account PID). Dies when not one could be opened. */
 void idle_open(struct bench *b);
+/* Raises RLIMIT_NOFILE to need (dies naming `what` when it cannot). */
+void raise_nofile(unsigned long long need, const char *what);
+/* A non-blocking connect() to the target; from loopback source address
+ * 127.0.0.2 + addr when loopback (each address has its own ephemeral
+ * ports and per-address caps). -1 on error. */
+int connect_from(struct bench *b, uint32_t addr, bool loopback);
 /* Counts how many are still open (a server that closed one: EOF). */
 void idle_check(struct bench *b);
 void idle_close(struct bench *b);
@@ -479,6 +485,16 @@ bool next_batch(struct bench *b, struct conn *c);
 int answer_batch(struct bench *b, struct conn *c, int *status, const char *body, size_t len);
 void lost_batch(struct bench *b, struct conn *c);
 /* wl_seats.c */
+/* Events 0..n-1 (ids from id_of) of --event-seats seats "S-1".."S-N" each,
+ * through the API; dies unless every one is made. */
+void create_events(struct bench *b, uint32_t n, void (*id_of)(struct bench *b, uint32_t e, char *out, size_t cap));
+/* The seats of a seat-map answer (GET /events/{id}/seats; dies unless
+ * 200), in order: each(arg, N, state) for seat "S-N" (state points at its
+ * value's first letter). Returns how many. */
+uint32_t seat_map_each(const struct lreq *q, uint32_t max_seat,
+		       void (*each)(void *arg, uint32_t seat, const char *state), void *arg);
+/* free + held + sold + blocked in an answer of GET /events/{id}. */
+long long event_counts_sum(const struct lreq *ev);
 int setup_seats(struct bench *b);
 bool next_seats(struct bench *b, struct conn *c);
 int answer_seats(struct bench *b, struct conn *c, int *status, const char *body, size_t len);

@@ -46,7 +46,7 @@ struct slot {
 	char rb[IDLE_RBUF];
 };
 
-static void raise_nofile(rlim_t need)
+void raise_nofile(unsigned long long need, const char *what)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
@@ -54,9 +54,30 @@ static void raise_nofile(rlim_t need)
 	struct rlimit want = {need, rl.rlim_max > need ? rl.rlim_max : need};
 	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
 		return;
-	die("--idle: need %llu open files, the limit is %llu (hard %llu) and could not be raised",
-	    (unsigned long long)need, (unsigned long long)rl.rlim_cur,
-	    (unsigned long long)rl.rlim_max);
+	die("%s: need %llu open files, the limit is %llu (hard %llu) and could not be raised", what,
+	    need, (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+}
+
+int connect_from(struct bench *b, uint32_t addr, bool loopback)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (loopback) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		struct sockaddr_in src = {.sin_family = AF_INET};
+		src.sin_addr.s_addr = htonl(0x7F000002u + addr);
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (connect(fd, (struct sockaddr *)&b->addr, sizeof(b->addr)) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static void slot_end(struct idle *d, int ep, struct slot *s, bool ok)
@@ -77,24 +98,8 @@ static void slot_end(struct idle *d, int ep, struct slot *s, bool ok)
  * made (counted failed). */
 static bool slot_start(struct bench *b, int ep, struct slot *s, uint32_t i, bool loopback)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = connect_from(b, i / b->idle_per_addr, loopback);
 	if (fd < 0) {
-		b->idle.failed++;
-		return false;
-	}
-	if (loopback) {
-		int one = 1;
-		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-		struct sockaddr_in src = {.sin_family = AF_INET};
-		src.sin_addr.s_addr = htonl(0x7F000002u + i / b->idle_per_addr);
-		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
-			close(fd);
-			b->idle.failed++;
-			return false;
-		}
-	}
-	if (connect(fd, (struct sockaddr *)&b->addr, sizeof(b->addr)) < 0 && errno != EINPROGRESS) {
-		close(fd);
 		b->idle.failed++;
 		return false;
 	}
@@ -159,7 +164,7 @@ void idle_open(struct bench *b)
 	for (uint32_t i = 0; i < d->n; i++)
 		d->fd[i] = -1;
 	/* the idle ones, the measured ones, setup and verify, stdio, slack */
-	raise_nofile((rlim_t)d->n + b->conns + SETUP_CONNS + 256);
+	raise_nofile((unsigned long long)d->n + b->conns + SETUP_CONNS + 256, "--idle");
 	bool loopback = (ntohl(b->addr.sin_addr.s_addr) >> 24) == 127;
 	uint32_t addrs = (d->n + b->idle_per_addr - 1) / b->idle_per_addr;
 	if (loopback && 0x7F000002u + (uint64_t)addrs - 1 > 0x7FFFFFFEu)

@@ -168,42 +168,13 @@ struct watch {
 
 /* ---- sockets ------------------------------------------------------------- */
 
-static void raise_nofile(rlim_t need)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
-		return;
-	struct rlimit want = {need, rl.rlim_max > need ? rl.rlim_max : need};
-	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
-		return;
-	die("--watchers/--pollers: need %llu open files, the limit is %llu (hard %llu) and could "
-	    "not be raised",
-	    (unsigned long long)need, (unsigned long long)rl.rlim_cur,
-	    (unsigned long long)rl.rlim_max);
-}
-
 /* A non-blocking connection to the target from loopback source address
  * number addr (127.0.0.2 + addr) when the target is loopback; -1 on error. */
 static int sock_open(struct watch *wt, struct wloop *l, uint32_t addr, void *ptr)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = connect_from(wt->b, addr, wt->loopback);
 	if (fd < 0)
 		return -1;
-	if (wt->loopback) {
-		int one = 1;
-		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-		struct sockaddr_in src = {.sin_family = AF_INET};
-		src.sin_addr.s_addr = htonl(0x7F000002u + addr);
-		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
-			close(fd);
-			return -1;
-		}
-	}
-	if (connect(fd, (struct sockaddr *)&wt->b->addr, sizeof(wt->b->addr)) < 0 &&
-	    errno != EINPROGRESS) {
-		close(fd);
-		return -1;
-	}
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = ptr};
 	epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
 	return fd;
@@ -805,7 +776,8 @@ void watch_open(struct bench *b)
 	b->watch = wt;
 	wt->b = b;
 	uint32_t n = b->watchers_n;
-	raise_nofile((rlim_t)b->idle_n + n + b->pollers_n + b->conns + SETUP_CONNS + 256);
+	raise_nofile((unsigned long long)b->idle_n + n + b->pollers_n + b->conns + SETUP_CONNS + 256,
+		     "--watchers/--pollers");
 	wt->loopback = (ntohl(b->addr.sin_addr.s_addr) >> 24) == 127;
 	uint32_t per = b->idle_per_addr;
 	wt->addr0_feeds = (b->idle_n + per - 1) / per;

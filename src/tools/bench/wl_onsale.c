@@ -50,30 +50,7 @@ static _Atomic uint8_t *seat_at(struct bench *b, uint32_t e, uint32_t s)
 int setup_onsale(struct bench *b)
 {
 	setup_tokens(b, 1);
-	struct lreq l[2];
-	size_t cap = (size_t)b->event_seats * 32 + 256;
-	char *body = xalloc(cap);
-	for (uint32_t e = 0; e < 2; e++) {
-		char id[96];
-		event_id(b, e, id, sizeof(id));
-		size_t k = (size_t)snprintf(body, cap,
-					    "{\"id\":\"%s\",\"name\":\"bench on-sale\",\"starts_at\":"
-					    "\"2030-01-01T20:00:00Z\",\"seats\":[",
-					    id);
-		for (uint32_t s = 1; s <= b->event_seats; s++)
-			k += (size_t)snprintf(body + k, cap - k, "%s{\"id\":\"S-%u\",\"price\":5000}",
-					      s > 1 ? "," : "", s);
-		snprintf(body + k, cap - k, "]}");
-		lreq_set(&l[e], "POST", "/events", b->admin_auth, body);
-	}
-	free(body);
-	list_run(b, l, 2);
-	must_list(b, l, 2, "event", 201, 201);
-	for (int e = 0; e < 2; e++) {
-		free(l[e].path);
-		free(l[e].body);
-		free(l[e].answer);
-	}
+	create_events(b, 2, event_id);
 	b->seat = xalloc(2 * (size_t)b->event_seats);
 	event_id(b, 1, b->feed_event, sizeof(b->feed_event));
 	struct probe *p = &b->probe;
@@ -241,6 +218,28 @@ void lost_onsale(struct bench *b, struct conn *c)
 
 /* ---- the check ---------------------------------------------------------- */
 
+struct onsale_check {
+	struct bench *b;
+	uint32_t e;
+	uint64_t mismatched, held_server, unsure;
+	char example[256];
+};
+
+static void seat_check(void *arg, uint32_t s, const char *st)
+{
+	struct onsale_check *k = arg;
+	uint8_t want = atomic_load(seat_at(k->b, k->e, s));
+	bool is_free = !strncmp(st, "free", 4), is_held = !strncmp(st, "held", 4);
+	k->held_server += is_held;
+	bool maybe = want == SEAT_UNSURE_HELD || want == SEAT_RELEASING;
+	k->unsure += maybe;
+	bool ok = (want == SEAT_FREE && is_free) || (want == SEAT_HELD && is_held) ||
+		  (maybe && (is_free || is_held));
+	if (!ok && !k->mismatched++)
+		snprintf(k->example, sizeof(k->example),
+			 "event %u seat S-%u: server says %.4s, the answers said %u", k->e, s, st, want);
+}
+
 /* No seat granted while another hold had it (seen by the client); every
  * seat's state on the server is the one the answers imply (free, or held
  * by a hold whose release failed), except seats of requests without an
@@ -258,43 +257,15 @@ int verify_onsale(struct bench *b)
 		lreq_set(&l[2 * e + 1], "GET", path, NULL, NULL);
 	}
 	list_run(b, l, 4);
-	uint64_t mismatched = 0, held_server = 0, unsure = 0, bad_counts = 0;
-	char example[256] = "";
+	struct onsale_check k = {.b = b};
+	uint64_t bad_counts = 0;
 	for (uint32_t e = 0; e < 2; e++) {
-		struct lreq *q = &l[2 * e];
-		if (q->status != 200)
-			die("verify: GET %s answered %d", q->path, q->status);
-		const char *p = q->answer, *end = q->answer + q->answer_len;
-		uint32_t seen = 0;
-		while ((p = memmem(p, (size_t)(end - p), "{\"id\":\"S-", 9))) {
-			uint32_t s = (uint32_t)strtoul(p + 9, NULL, 10);
-			const char *st = memmem(p, (size_t)(end - p), "\"state\":\"", 9);
-			if (!st || s < 1 || s > b->event_seats)
-				break;
-			st += 9;
-			uint8_t want = atomic_load(seat_at(b, e, s));
-			bool is_free = !strncmp(st, "free", 4), is_held = !strncmp(st, "held", 4);
-			held_server += is_held;
-			bool maybe = want == SEAT_UNSURE_HELD || want == SEAT_RELEASING;
-			unsure += maybe;
-			bool ok = (want == SEAT_FREE && is_free) || (want == SEAT_HELD && is_held) ||
-				  (maybe && (is_free || is_held));
-			if (!ok && !mismatched++)
-				snprintf(example, sizeof(example),
-					 "event %u seat S-%u: server says %.4s, the answers said %u", e, s,
-					 st, want);
-			seen++;
-			p = st;
-		}
+		k.e = e;
+		uint32_t seen = seat_map_each(&l[2 * e], b->event_seats, seat_check, &k);
 		if (seen != b->event_seats)
 			check(false, "event %u: the seat map lists %u seats, expected %u", e, seen,
 			      b->event_seats);
-		struct lreq *ev = &l[2 * e + 1];
-		long long f = json_num(ev->answer, ev->answer_len, "free"),
-			  h = json_num(ev->answer, ev->answer_len, "held"),
-			  s = json_num(ev->answer, ev->answer_len, "sold"),
-			  k = json_num(ev->answer, ev->answer_len, "blocked");
-		if (f + h + s + k != (long long)b->event_seats)
+		if (event_counts_sum(&l[2 * e + 1]) != (long long)b->event_seats)
 			bad_counts++;
 	}
 	for (int i = 0; i < 4; i++) {
@@ -305,12 +276,12 @@ int verify_onsale(struct bench *b)
 	check(!atomic_load(&b->seat_twice),
 	      "no seat granted while another hold had it (%" PRIu64 " were)",
 	      (uint64_t)atomic_load(&b->seat_twice));
-	check(!mismatched, "every seat's state matches the answers (%" PRIu64 " do not%s%s)",
-	      mismatched, mismatched ? "; first: " : "", example);
+	check(!k.mismatched, "every seat's state matches the answers (%" PRIu64 " do not%s%s)",
+	      k.mismatched, k.mismatched ? "; first: " : "", k.example);
 	check(!bad_counts, "free + held + sold + blocked = seats on both events");
 	fprintf(stderr, "  seats held on the server at the end %" PRIu64 " (requests without an "
 			"answer left %" PRIu64 " unsure)\n",
-		held_server, unsure);
+		k.held_server, k.unsure);
 	if (b->watch)
 		watch_verify(b);
 	verify_metrics(b);

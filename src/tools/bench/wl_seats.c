@@ -28,16 +28,14 @@ static void event_id(struct bench *b, uint32_t e, char *out, size_t cap)
 		snprintf(out, cap, "%s-ev-%03u", b->tag, e);
 }
 
-int setup_seats(struct bench *b)
+void create_events(struct bench *b, uint32_t n, void (*id_of)(struct bench *b, uint32_t e, char *out, size_t cap))
 {
-	setup_tokens(b, 1);
-	uint32_t n = b->events + 1;
 	struct lreq *l = xalloc(n * sizeof(*l));
 	size_t cap = (size_t)b->event_seats * 32 + 256;
 	char *body = xalloc(cap);
 	for (uint32_t e = 0; e < n; e++) {
 		char id[96];
-		event_id(b, e, id, sizeof(id));
+		id_of(b, e, id, sizeof(id));
 		size_t k = (size_t)snprintf(body, cap,
 					    "{\"id\":\"%s\",\"name\":\"bench event\",\"starts_at\":"
 					    "\"2030-01-01T20:00:00Z\",\"seats\":[",
@@ -52,6 +50,13 @@ int setup_seats(struct bench *b)
 	list_run(b, l, n);
 	must_list(b, l, n, "event", 201, 201);
 	list_free(l, n);
+}
+
+int setup_seats(struct bench *b)
+{
+	setup_tokens(b, 1);
+	uint32_t n = b->events + 1;
+	create_events(b, n, event_id);
 	b->seat = xalloc((size_t)n * b->event_seats);
 	b->ev_taken = xalloc(n * sizeof(*b->ev_taken));
 	atomic_store(&b->ev_current, 1);
@@ -141,6 +146,58 @@ void lost_seats(struct bench *b, struct conn *c)
 	c->hold = 0;
 }
 
+uint32_t seat_map_each(const struct lreq *q, uint32_t max_seat,
+		       void (*each)(void *arg, uint32_t seat, const char *state), void *arg)
+{
+	if (q->status != 200)
+		die("verify: GET %s answered %d", q->path, q->status);
+	const char *p = q->answer, *end = q->answer + q->answer_len;
+	uint32_t seen = 0;
+	while ((p = memmem(p, (size_t)(end - p), "{\"id\":\"S-", 9))) {
+		uint32_t s = (uint32_t)strtoul(p + 9, NULL, 10);
+		const char *st = memmem(p, (size_t)(end - p), "\"state\":\"", 9);
+		if (!st || s < 1 || s > max_seat)
+			break;
+		st += 9;
+		each(arg, s, st);
+		seen++;
+		p = st;
+	}
+	return seen;
+}
+
+long long event_counts_sum(const struct lreq *ev)
+{
+	return json_num(ev->answer, ev->answer_len, "free") +
+	       json_num(ev->answer, ev->answer_len, "held") +
+	       json_num(ev->answer, ev->answer_len, "sold") +
+	       json_num(ev->answer, ev->answer_len, "blocked");
+}
+
+struct seats_check {
+	struct bench *b;
+	uint32_t e;
+	uint64_t mismatched, sold_server, held_server;
+	char example[256];
+};
+
+static void seat_check(void *arg, uint32_t s, const char *st)
+{
+	struct seats_check *k = arg;
+	uint8_t want = atomic_load(seat_at(k->b, k->e, s));
+	bool is_free = !strncmp(st, "free", 4), is_held = !strncmp(st, "held", 4),
+	     is_sold = !strncmp(st, "sold", 4);
+	k->sold_server += is_sold;
+	k->held_server += is_held;
+	bool ok = (want == SEAT_FREE && is_free) || (want == SEAT_HELD && is_held) ||
+		  (want == SEAT_SOLD && is_sold) ||
+		  (want == SEAT_UNSURE_HELD && (is_free || is_held)) ||
+		  (want == SEAT_UNSURE_SOLD && (is_held || is_sold));
+	if (!ok && !k->mismatched++)
+		snprintf(k->example, sizeof(k->example),
+			 "event %u seat S-%u: server says %.4s, the answers said %u", k->e, s, st, want);
+}
+
 /* Seats: no seat granted to two holds (seen by the client); every seat's
  * state on the server is the one the answers imply (free, held by a hold
  * whose confirm failed, sold), except seats of requests without an
@@ -159,57 +216,27 @@ int verify_seats(struct bench *b)
 		lreq_set(&l[2 * e + 1], "GET", path, NULL, NULL);
 	}
 	list_run(b, l, 2 * n);
-	uint64_t mismatched = 0, sold_server = 0, held_server = 0, bad_counts = 0;
-	char example[256] = "";
+	struct seats_check k = {.b = b};
+	uint64_t bad_counts = 0;
 	for (uint32_t e = 0; e < n; e++) {
-		struct lreq *q = &l[2 * e];
-		if (q->status != 200)
-			die("verify: GET %s answered %d", q->path, q->status);
-		const char *p = q->answer, *end = q->answer + q->answer_len;
-		uint32_t seen = 0;
-		while ((p = memmem(p, (size_t)(end - p), "{\"id\":\"S-", 9))) {
-			uint32_t s = (uint32_t)strtoul(p + 9, NULL, 10);
-			const char *st = memmem(p, (size_t)(end - p), "\"state\":\"", 9);
-			if (!st || s < 1 || s > b->event_seats)
-				break;
-			st += 9;
-			uint8_t want = atomic_load(seat_at(b, e, s));
-			bool is_free = !strncmp(st, "free", 4), is_held = !strncmp(st, "held", 4),
-			     is_sold = !strncmp(st, "sold", 4);
-			sold_server += is_sold;
-			held_server += is_held;
-			bool ok = (want == SEAT_FREE && is_free) || (want == SEAT_HELD && is_held) ||
-				  (want == SEAT_SOLD && is_sold) ||
-				  (want == SEAT_UNSURE_HELD && (is_free || is_held)) ||
-				  (want == SEAT_UNSURE_SOLD && (is_held || is_sold));
-			if (!ok && !mismatched++)
-				snprintf(example, sizeof(example),
-					 "event %u seat S-%u: server says %.4s, the answers said %u", e, s,
-					 st, want);
-			seen++;
-			p = st;
-		}
+		k.e = e;
+		uint32_t seen = seat_map_each(&l[2 * e], b->event_seats, seat_check, &k);
 		if (seen != b->event_seats)
 			check(false, "event %u: the seat map lists %u seats, expected %u", e, seen,
 			      b->event_seats);
-		struct lreq *ev = &l[2 * e + 1];
-		long long f = json_num(ev->answer, ev->answer_len, "free"),
-			  h = json_num(ev->answer, ev->answer_len, "held"),
-			  s = json_num(ev->answer, ev->answer_len, "sold"),
-			  k = json_num(ev->answer, ev->answer_len, "blocked");
-		if (f + h + s + k != (long long)b->event_seats)
+		if (event_counts_sum(&l[2 * e + 1]) != (long long)b->event_seats)
 			bad_counts++;
 	}
 	list_free(l, 2 * n);
 	check(!atomic_load(&b->seat_twice), "no seat granted to two holds (%" PRIu64 " were)",
 	      (uint64_t)atomic_load(&b->seat_twice));
-	check(!mismatched, "every seat's state matches the answers (%" PRIu64 " do not%s%s)",
-	      mismatched, mismatched ? "; first: " : "", example);
+	check(!k.mismatched, "every seat's state matches the answers (%" PRIu64 " do not%s%s)",
+	      k.mismatched, k.mismatched ? "; first: " : "", k.example);
 	check(!bad_counts, "free + held + sold + blocked = seats on every event used (%u)", n);
 	uint64_t sold_seen = atomic_load(&b->seats_sold);
 	fprintf(stderr, "  seats sold: server %" PRIu64 ", confirms seen %" PRIu64
 			"; held on the server %" PRIu64 "\n",
-		sold_server, sold_seen, held_server);
+		k.sold_server, sold_seen, k.held_server);
 	snprintf(b->extra + strlen(b->extra), sizeof(b->extra) - strlen(b->extra),
 		 " events_used=%u seats_sold=%" PRIu64, last, sold_seen);
 	verify_metrics(b);
