@@ -13,7 +13,7 @@
 # taken from there, built as they are), OUT (a fresh temp directory),
 # RESULTS (bench/results), QUIET_PCT (15) / QUIET_SECS (3) / QUIET_MAX
 # (30): wait up to QUIET_MAX s for the machine to be under QUIET_PCT busy
-# for QUIET_SECS before each run.
+# for QUIET_SECS before each run; CONFIGS ("a b c d": which to run).
 #
 # Configurations, in this order inside each round, each on a fresh server
 # (`holdfast serve --fsync always`, a new data directory, a free port):
@@ -147,7 +147,7 @@ ROWS=$OUT/rows.txt
         "$BUILD/meson-info/intro-buildoptions.json" 2>/dev/null || echo '?')
     echo "holdfast: $(git -C "$REPO" rev-parse --short HEAD), $buildtype build, --threads $HF_THREADS, --fsync always"
     echo "client: holdfast-bench --workload onsale, $CONNS writers, ${SEATS}-seat event, ${WARMUP}s warm-up, ${DURATION}s measured, probe every ~${PROBE_MS} ms; on the same machine"
-    echo "rounds: $ROUNDS, configurations a b c d interleaved inside each, a fresh server each"
+    echo "rounds: $ROUNDS, configurations $CONFIGS interleaved inside each, a fresh server each"
     echo "loadavg_at_start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
 log "output: $OUT"
