@@ -459,9 +459,11 @@ int main(int argc, char **argv)
 		perf_say(&perf, "enable\n");
 		b->t_run0_ns = mono_ns();
 	}
-	for (uint32_t t = 0; t < b->threads; t++)
+	for (uint32_t t = 0; t < b->threads; t++) {
 		if (pthread_create(&b->workers[t].th, NULL, worker_thread, &b->workers[t]) != 0)
 			die("pthread_create failed");
+		pthread_setname_np(b->workers[t].th, "hfb-worker"); /* for top, perf */
+	}
 	if (b->watch)
 		watch_go(b);
 	if (b->warmup_s > 0) {

@@ -749,6 +749,7 @@ static void loop_start(struct wloop *l)
 {
 	if (pthread_create(&l->th, NULL, loop_main, l) != 0)
 		die("pthread_create failed");
+	pthread_setname_np(l->th, l->polls ? "hfb-pollers" : "hfb-watchers"); /* for top, perf */
 	l->running = true;
 }
 
