@@ -1058,7 +1058,6 @@ static struct topic *topic_find(struct topic **arr, uint32_t n, const char *name
 	return NULL;
 }
 
-/* The topic's snapshot message for last_id, rendered once per id. */
 /* Each seat's object up to its state ({"id":...,"state":), rendered once
  * per event when it is first read (the fields never change): a seat map
  * is then one copy and one state per seat. */
@@ -1105,6 +1104,7 @@ static void seats_json(struct hf_feeds *f, struct topic *t, struct hf_jw *jw, ui
 	}
 }
 
+/* The topic's snapshot message for last_id, rendered once per id. */
 static void topic_snapshot(struct hf_feeds *f, struct topic *t)
 {
 	if (t->snap && t->snap_id == t->last_id)

@@ -59,11 +59,12 @@
 #define HTTPD_ACCEPT_BURST 32
 /* After accept ran out of descriptors, listen again this much later. */
 #define HTTPD_ACCEPT_RETRY_MS 100
-/* Lingering close: after answering a request whose body was not read (past
- * its bound, refused at its head, or a malformed request), the write side is shut and what still comes is read and
- * dropped until the client closes, a pause of HTTPD_LINGER_IDLE_MS, or
- * HTTPD_LINGER_MAX_MS in all. Closing with unread input sends a reset,
- * and a client still sending would lose the answer. */
+/* Lingering close: after answering a request whose body was not read
+ * (past its bound, refused at its head, or a malformed request), the write
+ * side is shut and what still comes is read and dropped until the client
+ * closes, a pause of HTTPD_LINGER_IDLE_MS, or HTTPD_LINGER_MAX_MS in all.
+ * Closing with unread input sends a reset, and a client still sending
+ * would lose the answer. */
 #define HTTPD_LINGER_IDLE_MS 1000
 #define HTTPD_LINGER_MAX_MS 5000
 #define HTTPD_LINGER_RCVBUF (256 << 10)
