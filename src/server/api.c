@@ -334,12 +334,14 @@ static int prep_item(struct hf_req *r)
 
 static int page_limit(struct hf_req *r, uint32_t def, uint32_t max);
 
+/* The PostgreSQL engine has no observer (yet): its feeds and change log
+ * are not built, which no retry changes (501, not 503 + Retry-After). */
 static bool feeds_ready(struct hf_req *r)
 {
 	if (r->srv->feeds)
 		return true;
-	hf_render_error(r, 503, "overloaded", "live feeds are not available here");
-	r->retry_after = true;
+	hf_render_error(r, 501, "not_implemented",
+			"live feeds and the change log are not available on the PostgreSQL engine yet");
 	return false;
 }
 

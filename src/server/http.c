@@ -440,7 +440,7 @@ int hf_server_start(struct hf_server *s, char *err, size_t err_cap)
 	ec.adopt_stored_config = false;
 	/* Live feeds, the change log and reads off the sequencer follow the
 	 * engine through its observer; the PostgreSQL engine has none yet: its
-	 * reads go through the engine as before and its feeds answer 503. */
+	 * reads go through the engine as before and its feeds answer 501. */
 	if (!s->cfg.engine_postgres) {
 		struct hf_feeds_config fc = {.data_dir = s->cfg.data_dir,
 					     .changes_retain = s->cfg.changes_retain};

@@ -29,6 +29,17 @@ def test_hold_on_one_confirmed_on_the_other(pg):
     assert len({h["id"], h2["id"], h3["id"]}) == 3
 
 
+def test_feeds_and_change_log_say_not_implemented(pg):
+    """Not built on this engine: a plain 501 (a 503 + Retry-After would
+    have clients retry forever)."""
+    a, _ = pg()
+    a.make_event("ev", ["S1"])
+    for path in ("/events/ev/feed", "/items/mug/feed", "/changes"):
+        r = a.call("GET", path, headers={"Authorization": "Bearer " + a.key})
+        expect_error(r, 501, "not_implemented")
+        assert "Retry-After" not in r.headers
+
+
 def test_idempotent_replay_through_the_other_process(pg):
     a, b = pg()
     a.make_item("it", 10)
