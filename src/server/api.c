@@ -73,13 +73,7 @@ static void read_event(struct hf_request *q, const struct hf_sm *sm, int64_t now
 	hf_jw_obj(jw);
 	hf_render_event_fields(jw, e.id, e.name, e.starts_at_ms, e.hold_ttl_s, e.max_per_customer,
 		     e.sale_opens_at_ms, e.sale_closes_at_ms, e.orphan_rule, e.n_seats);
-	hf_jw_key(jw, "counts");
-	hf_jw_obj(jw);
-	for (int s = 0; s < 4; s++) {
-		hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
-		hf_jw_u64(jw, e.count[s]);
-	}
-	hf_jw_obj_end(jw);
+	hf_render_counts(jw, e.count);
 	hf_jw_obj_end(jw);
 }
 
@@ -119,13 +113,7 @@ static void read_events(struct hf_request *q, const struct hf_sm *sm, int64_t no
 		hf_jw_time(jw, e.starts_at_ms);
 		hf_jw_key(jw, "seat_count");
 		hf_jw_u64(jw, e.n_seats);
-		hf_jw_key(jw, "counts");
-		hf_jw_obj(jw);
-		for (int s = 0; s < 4; s++) {
-			hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
-			hf_jw_u64(jw, e.count[s]);
-		}
-		hf_jw_obj_end(jw);
+		hf_render_counts(jw, e.count);
 		hf_jw_obj_end(jw);
 	}
 	hf_jw_arr_end(jw);

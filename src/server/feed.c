@@ -427,12 +427,7 @@ static void ob_after(void *arg, const struct hf_sm *sm, uint64_t seq, int64_t no
 				hf_jw_key(jw, "quantity");
 				hf_jw_u64(jw, c->u.item_restock.quantity);
 			}
-			hf_jw_key(jw, "available");
-			hf_jw_u64(jw, it.available);
-			hf_jw_key(jw, "held");
-			hf_jw_u64(jw, it.held);
-			hf_jw_key(jw, "sold");
-			hf_jw_u64(jw, it.sold);
+			hf_render_stock(jw, it.available, it.held, it.sold);
 			entry_end(f);
 			break;
 		}
@@ -647,27 +642,6 @@ static void ring_push(struct topic *t, uint64_t id, char *bytes, size_t len)
 	t->ring_bytes += len;
 }
 
-static void counts_json(struct hf_jw *jw, const uint32_t *count)
-{
-	hf_jw_key(jw, "counts");
-	hf_jw_obj(jw);
-	for (int s = 0; s < 4; s++) {
-		hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
-		hf_jw_u64(jw, count[s]);
-	}
-	hf_jw_obj_end(jw);
-}
-
-static void item_counters_json(struct hf_jw *jw, const struct topic *t)
-{
-	hf_jw_key(jw, "available");
-	hf_jw_u64(jw, t->available);
-	hf_jw_key(jw, "held");
-	hf_jw_u64(jw, t->held);
-	hf_jw_key(jw, "sold");
-	hf_jw_u64(jw, t->sold);
-}
-
 /* Sends a dirty topic's changes as one message. */
 static void topic_flush(struct hf_feeds *f, struct topic *t, int64_t now)
 {
@@ -675,7 +649,7 @@ static void topic_flush(struct hf_feeds *f, struct topic *t, int64_t now)
 	hf_jw_init(&jw, NULL);
 	hf_jw_obj(&jw);
 	if (t->is_item) {
-		item_counters_json(&jw, t);
+		hf_render_stock(&jw, t->available, t->held, t->sold);
 	} else {
 		hf_jw_key(&jw, "seats");
 		hf_jw_arr(&jw);
@@ -703,7 +677,7 @@ static void topic_flush(struct hf_feeds *f, struct topic *t, int64_t now)
 			t->dirty = false;
 			return;
 		}
-		counts_json(&jw, t->count);
+		hf_render_counts(&jw, t->count);
 	}
 	hf_jw_obj_end(&jw);
 	struct hf_jw fr;
@@ -1116,7 +1090,7 @@ static void topic_snapshot(struct hf_feeds *f, struct topic *t)
 	if (t->is_item) {
 		hf_jw_key(&jw, "id");
 		hf_jw_str(&jw, t->name, t->name_len);
-		item_counters_json(&jw, t);
+		hf_render_stock(&jw, t->available, t->held, t->sold);
 	} else {
 		hf_jw_reserve(&jw, (size_t)t->n_seats * 96 + 256);
 		hf_jw_key(&jw, "event");
@@ -1125,7 +1099,7 @@ static void topic_snapshot(struct hf_feeds *f, struct topic *t)
 		hf_jw_arr(&jw);
 		seats_json(f, t, &jw, 0, t->n_seats);
 		hf_jw_arr_end(&jw);
-		counts_json(&jw, t->count);
+		hf_render_counts(&jw, t->count);
 	}
 	hf_jw_obj_end(&jw);
 	struct hf_jw fr;
@@ -1271,7 +1245,7 @@ int hf_feeds_read(struct hf_feeds *f, enum hf_feed_kind kind, const char *name, 
 		hf_jw_obj(jw);
 		hf_render_event_fields(jw, e.id, e.name, e.starts_at_ms, e.hold_ttl_s, e.max_per_customer,
 				       e.sale_opens_at_ms, e.sale_closes_at_ms, e.orphan_rule, e.n_seats);
-		counts_json(jw, t->count);
+		hf_render_counts(jw, t->count);
 		hf_jw_obj_end(jw);
 	} else {
 		uint32_t from = 0;

@@ -178,12 +178,28 @@ void hf_render_item(struct hf_jw *jw, const struct hf_item_info *i, uint64_t ava
 	jw_hstr(jw, i->image_url);
 	hf_jw_key(jw, "price");
 	hf_jw_i64(jw, i->price);
+	hf_render_stock(jw, available, held, sold);
+	hf_jw_obj_end(jw);
+}
+
+void hf_render_stock(struct hf_jw *jw, uint64_t available, uint64_t held, uint64_t sold)
+{
 	hf_jw_key(jw, "available");
 	hf_jw_u64(jw, available);
 	hf_jw_key(jw, "held");
 	hf_jw_u64(jw, held);
 	hf_jw_key(jw, "sold");
 	hf_jw_u64(jw, sold);
+}
+
+void hf_render_counts(struct hf_jw *jw, const uint32_t count[4])
+{
+	hf_jw_key(jw, "counts");
+	hf_jw_obj(jw);
+	for (int s = 0; s < 4; s++) {
+		hf_jw_key(jw, hf_seat_state_name((enum hf_seat_state)s));
+		hf_jw_u64(jw, count[s]);
+	}
 	hf_jw_obj_end(jw);
 }
 

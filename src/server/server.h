@@ -230,6 +230,10 @@ void hf_render_seat(struct hf_jw *jw, const struct hf_seat_info *s, uint8_t stat
 /* The same seat up to its "state": key (the object left open): the part
  * that never changes, which the mirror renders once per seat. */
 void hf_render_seat_head(struct hf_jw *jw, const struct hf_seat_info *s);
+/* An item's "available", "held", "sold"; an event's "counts" by seat
+ * state: into an open object. */
+void hf_render_stock(struct hf_jw *jw, uint64_t available, uint64_t held, uint64_t sold);
+void hf_render_counts(struct hf_jw *jw, const uint32_t count[4]);
 void hf_render_item(struct hf_jw *jw, const struct hf_item_info *i, uint64_t available, uint64_t held,
 		    uint64_t sold);
 /* "h-12" / "o-7" */
