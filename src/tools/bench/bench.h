@@ -371,6 +371,10 @@ uint64_t json_booking_id(const char *body, size_t len, char prefix);
 
 int conn_open(struct conn *c);
 void conn_write(struct conn *c);
+/* Sends the request built in c->wb (now: its start): opens the connection
+ * first when it has none (written once connected); a failed open is a
+ * socket error and the request is lost. */
+void conn_send(struct conn *c, uint64_t now);
 void conn_lost(struct conn *c);
 void *worker_main(void *arg);
 /* Creates the workers and their connections (conns of them; plus the tick

@@ -250,9 +250,14 @@ static void conn_next(struct conn *c)
 			return;
 	}
 	c->sent_phase = (uint8_t)atomic_load_explicit(&b->phase, memory_order_relaxed);
+	conn_send(c, mono_ns());
+}
+
+void conn_send(struct conn *c, uint64_t now)
+{
 	c->busy = true;
 	c->w->busy++;
-	c->t0_ns = mono_ns();
+	c->t0_ns = now;
 	if (c->fd < 0) {
 		if (conn_open(c) < 0) {
 			c->w->sock_errors++;

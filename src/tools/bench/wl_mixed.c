@@ -115,15 +115,7 @@ void clock_tick(struct worker *w, uint64_t now)
 	int n = snprintf(body, sizeof(body), "{\"advance_s\":%u}", b->clock_advance_s);
 	req_http(b, c, "POST", "/admin/clock", b->admin_auth, body, (size_t)n);
 	c->op = OP_CLOCK;
-	c->busy = true;
-	w->busy++;
-	c->t0_ns = now;
-	if (c->fd < 0) {
-		if (conn_open(c) < 0)
-			conn_lost(c);
-		return;
-	}
-	conn_write(c);
+	conn_send(c, now);
 }
 
 int answer_clock_or(struct bench *b, struct conn *c, int *status, const char *body,

@@ -127,15 +127,7 @@ void probe_tick(struct worker *w, uint64_t now)
 	atomic_store(&p->started, k + 1);
 	c->event = 1;
 	c->sent_phase = (uint8_t)ph;
-	c->busy = true;
-	w->busy++;
-	c->t0_ns = now;
-	if (c->fd < 0) {
-		if (conn_open(c) < 0)
-			conn_lost(c);
-		return;
-	}
-	conn_write(c);
+	conn_send(c, now);
 }
 
 static int answer_probe(struct bench *b, struct conn *c, int status, const char *body,
