@@ -1238,7 +1238,12 @@ struct hf_httpd *hf_httpd_start(const struct hf_httpd_config *cfg, const struct 
 	 * traffic); it also picks the port when 0 is asked. One shared
 	 * listening socket was tried: the first loop woken took nearly every
 	 * connection of a burst, and the other loop idled. */
-	int probe = listen_socket((struct sockaddr *)&addr, addr_len, 1, false);
+	/* Port 0: the first listener's own bind picks the port (closing a
+	 * probe first left a gap in which another socket could take it: a
+	 * test's restart under load once failed so). */
+	bool any_port = cfg->port == 0;
+	int probe = listen_socket((struct sockaddr *)&addr, addr_len,
+				  any_port ? (int)cfg->backlog : 1, any_port);
 	if (probe < 0) {
 		snprintf(err, err_cap, "cannot listen on %s:%u (%s)", cfg->host, cfg->port, strerror(errno));
 		free(d->loops);
@@ -1254,8 +1259,11 @@ struct hf_httpd *hf_httpd_start(const struct hf_httpd_config *cfg, const struct 
 		((struct sockaddr_in6 *)&addr)->sin6_port = htons(d->port);
 	else
 		((struct sockaddr_in *)&addr)->sin_port = htons(d->port);
-	close(probe);
-	for (unsigned i = 0; i < cfg->threads; i++) {
+	if (any_port)
+		d->loops[0].listen_fd = probe;
+	else
+		close(probe);
+	for (unsigned i = any_port ? 1 : 0; i < cfg->threads; i++) {
 		d->loops[i].listen_fd = listen_socket((struct sockaddr *)&addr, addr_len, (int)cfg->backlog, true);
 		if (d->loops[i].listen_fd < 0) {
 			snprintf(err, err_cap, "cannot listen on %s:%u (%s)", cfg->host, d->port, strerror(errno));
